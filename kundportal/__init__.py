@@ -1,0 +1,1 @@
+"""Kundportal: a self-hosted customer portal."""

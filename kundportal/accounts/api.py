@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from pydantic import Field
+
+from kundportal.accounts import services
+from kundportal.accounts.access import get_api_token_for_user
+from kundportal.accounts.models import User
+from kundportal.organisations.models import Membership
+
+router = Router(tags=["accounts"])
+
+
+class MembershipOut(Schema):
+    organisation_id: UUID
+    organisation_name: str
+    role: str
+
+
+class MeOut(Schema):
+    id: UUID
+    email: str
+    full_name: str
+    language: str
+    provider_role: str
+    memberships: list[MembershipOut]
+
+
+class TokenOut(Schema):
+    id: UUID
+    name: str
+    hint: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class TokenIn(Schema):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class TokenCreated(TokenOut):
+    token: str
+
+
+class ProfileIn(Schema):
+    full_name: str = Field(default="", max_length=150)
+    language: str = Field(pattern="^(en|sv|de)$")
+
+
+def _me(user: User) -> dict[str, object]:
+    memberships = Membership.objects.filter(user=user).select_related("organisation").order_by("organisation__name")
+    return {
+        "id": user.pk, "email": user.email, "full_name": user.full_name, "language": user.language,
+        "provider_role": user.provider_role,
+        "memberships": [
+            {"organisation_id": m.organisation_id, "organisation_name": m.organisation.name, "role": m.role}
+            for m in memberships
+        ],
+    }
+
+
+@router.get("/me", response=MeOut, summary="The current user and their memberships")
+def me(request: HttpRequest) -> dict[str, object]:
+    return _me(request.user)
+
+
+@router.patch("/me", response=MeOut, summary="Change your name or language")
+def update_me(request: HttpRequest, payload: ProfileIn) -> dict[str, object]:
+    services.update_profile(actor=request.user, full_name=payload.full_name, language=payload.language)
+    return _me(request.user)
+
+
+@router.get("/tokens", response=list[TokenOut], summary="Your active API tokens")
+def list_tokens(request: HttpRequest) -> object:
+    return request.user.api_tokens.filter(revoked_at__isnull=True)
+
+
+@router.post("/tokens", response={201: TokenCreated}, summary="Create an API token (shown once)")
+def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, object]]:
+    token, secret = services.create_api_token(actor=request.user, name=payload.name, request=request)
+    return 201, {**TokenOut.from_orm(token).dict(), "token": secret}
+
+
+@router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke one of your API tokens")
+def revoke_token(request: HttpRequest, token_id: UUID) -> tuple[int, None]:
+    token = get_api_token_for_user(request.user, token_id)
+    services.revoke_api_token(actor=request.user, token=token, request=request)
+    return 204, None

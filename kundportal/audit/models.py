@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Action(models.TextChoices):
+    """What happened. New apps add their actions here; the stored value never changes once used."""
+
+    LOGIN = "auth.login", _("Logged in")
+    LOGIN_FAILED = "auth.login_failed", _("Login failed")
+    LOGOUT = "auth.logout", _("Logged out")
+    PASSWORD_CHANGED = "auth.password_changed", _("Password changed")
+    PASSWORD_RESET = "auth.password_reset", _("Password reset")
+    MFA_ADDED = "auth.mfa_added", _("Second factor added")
+    MFA_REMOVED = "auth.mfa_removed", _("Second factor removed")
+    SESSIONS_ENDED = "auth.sessions_ended", _("Other sessions ended")
+    TOKEN_CREATED = "auth.token_created", _("API token created")
+    TOKEN_REVOKED = "auth.token_revoked", _("API token revoked")
+    ORGANISATION_CREATED = "org.created", _("Organisation created")
+    ORGANISATION_SETTINGS = "org.settings_changed", _("Organisation settings changed")
+    INVITATION_SENT = "org.invitation_sent", _("Invitation sent")
+    INVITATION_ACCEPTED = "org.invitation_accepted", _("Invitation accepted")
+    INVITATION_REVOKED = "org.invitation_revoked", _("Invitation revoked")
+    ROLE_CHANGED = "org.role_changed", _("Role changed")
+    MEMBER_REMOVED = "org.member_removed", _("Member removed")
+    MANAGER_ASSIGNED = "org.manager_assigned", _("Account manager assigned")
+    MANAGER_UNASSIGNED = "org.manager_unassigned", _("Account manager unassigned")
+    PORTAL_SETTINGS = "portal.settings_changed", _("Portal settings changed")
+
+
+class AppendOnlyError(Exception):
+    """Audit events are never changed or deleted through the application."""
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("audit events cannot be changed")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("audit events cannot be deleted")
+
+
+class AuditEvent(models.Model):
+    """One security or data event: append-only. Who, when, from where, what, and about which organisation.
+
+    The actor's email is copied, so the entry keeps its meaning after the account is gone.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    action = models.CharField(_("action"), max_length=64, choices=Action.choices, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("who"), db_constraint=False,
+    )
+    actor_label = models.CharField(_("who"), max_length=254, blank=True)
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("organisation"), db_constraint=False,
+    )
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(_("what"), max_length=254, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects: ClassVar[AuditEventQuerySet] = AuditEventQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["organisation", "-at"]), models.Index(fields=["actor", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("audit events cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("audit events cannot be deleted")
