@@ -28,13 +28,14 @@ $(DEV_STAMP): $(STAMP) requirements-dev.lock.txt
 	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock.txt
 	@touch $@
 
+# The demo prints emails (invitations, password resets) to this terminal unless EMAIL_URL says otherwise.
+run: export EMAIL_URL ?= console:
 run: install
 	$(VENV)/bin/kundportal migrate --noinput
 	$(VENV)/bin/kundportal demo --first-run
 	$(VENV)/bin/kundportal serve
 
 test: install-dev
-	$(VENV)/bin/kundportal compilemessages --ignore '.venv' -v 0
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install-dev
@@ -45,8 +46,10 @@ format: install-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# Translations: the compiled .mo files are committed, so running the portal needs no gettext.
 messages: install
-	cd kundportal && ../$(VENV)/bin/kundportal makemessages -l sv -l de --no-obsolete --ignore 'tests/*'
+	cd kundportal && ../$(VENV)/bin/kundportal makemessages -l sv -l de --no-obsolete --ignore 'tests/*' --ignore '*/tests/*'
+	cd kundportal && ../$(VENV)/bin/kundportal compilemessages
 
 clean:
 	rm -rf $(VENV) .pytest_cache

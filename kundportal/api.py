@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 from ninja.security import HttpBearer, SessionAuth
 
 from kundportal.accounts.api import router as accounts_router
 from kundportal.accounts.services import authenticate_api_token
+from kundportal.organisations.access import require_provider_staff
 from kundportal.organisations.api import router as organisations_router
 from kundportal.organisations.models import InvitationNotUsable
 
@@ -34,15 +35,18 @@ class Session(SessionAuth):
         return user if user and user.is_active else None
 
 
-def staff_only_docs(view: Any) -> Any:
-    from kundportal.organisations.access import require_provider_staff
+class StaffOnlySwagger(Swagger):
+    """The interactive docs are a staff tool; customers and visitors are not told they exist.
 
-    @login_required
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    Only the page is guarded: the OpenAPI document at /api/v1/openapi.json is the public contract that
+    integrators and their tools read before (and without) a browser session.
+    """
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
         require_provider_staff(request.user)
-        return view(request, *args, **kwargs)
-
-    return wrapped
+        return super().render_page(request, api, **kwargs)
 
 
 api = NinjaAPI(
@@ -52,7 +56,7 @@ api = NinjaAPI(
     "objects that do not exist and objects you may not see both answer 404.",
     auth=[BearerToken(), Session()],
     urls_namespace="api",
-    docs_decorator=staff_only_docs,
+    docs=StaffOnlySwagger(),
 )
 api.add_router("/", accounts_router)
 api.add_router("/", organisations_router)

@@ -3,7 +3,7 @@
     smtp://user:pass@host:25         plain SMTP (add ?tls=1 for STARTTLS)
     smtp+tls://user:pass@host:587    SMTP with STARTTLS
     smtps://user:pass@host:465       SMTP over TLS
-    console:                         print mails to the server's console (the default: invitations show up there)
+    console:                         print mails to the server's console (what `make run` uses)
     file:///path/to/dir              write each mail to a file
     memory:                          keep mails in memory (tests)
 """
@@ -25,15 +25,16 @@ BACKENDS = {
 
 
 def email_settings(url: str) -> dict[str, object]:
+    """Django's MAILERS setting for EMAIL_URL."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in BACKENDS:
         raise ConfigError("EMAIL_URL", f"unsupported scheme {scheme!r}; use smtp://, smtps://, console: or file://")
-    config: dict[str, object] = {"EMAIL_BACKEND": BACKENDS[scheme], "EMAIL_TIMEOUT": 20}
+    options: dict[str, object] = {}
     if scheme == "file":
         if not parts.path:
             raise ConfigError("EMAIL_URL", "file:// needs a directory, e.g. file:///var/mail/kundportal")
-        config["EMAIL_FILE_PATH"] = parts.path
+        options["file_path"] = parts.path
     if scheme.startswith("smtp"):
         try:
             port = parts.port
@@ -42,12 +43,13 @@ def email_settings(url: str) -> dict[str, object]:
         if not parts.hostname:
             raise ConfigError("EMAIL_URL", "names no host")
         query = parse_qs(parts.query)
-        config.update(
-            EMAIL_HOST=parts.hostname,
-            EMAIL_PORT=port or (465 if scheme == "smtps" else 587 if scheme == "smtp+tls" else 25),
-            EMAIL_HOST_USER=unquote(parts.username or ""),
-            EMAIL_HOST_PASSWORD=unquote(parts.password or ""),
-            EMAIL_USE_TLS=scheme == "smtp+tls" or query.get("tls", ["0"])[0] == "1",
-            EMAIL_USE_SSL=scheme == "smtps",
+        options.update(
+            host=parts.hostname,
+            port=port or (465 if scheme == "smtps" else 587 if scheme == "smtp+tls" else 25),
+            username=unquote(parts.username or ""),
+            password=unquote(parts.password or ""),
+            use_tls=scheme == "smtp+tls" or query.get("tls", ["0"])[0] == "1",
+            use_ssl=scheme == "smtps",
+            timeout=20,
         )
-    return config
+    return {"MAILERS": {"default": {"BACKEND": BACKENDS[scheme], "OPTIONS": options}}}

@@ -165,7 +165,8 @@ if env_str("KUNDPORTAL_MASTER_KEY_FILE") and not MASTER_KEY_FILE.is_file():
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Email
-EMAIL_URL = env_str("EMAIL_URL", "console:")
+# A local mail server by default, as most self-hosted services expect; `make run` prints mails instead.
+EMAIL_URL = env_str("EMAIL_URL", "smtp://localhost:25")
 globals().update(email_settings(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env_str("KUNDPORTAL_FROM_EMAIL", "Kundportal <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -215,8 +216,8 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = env_str("KUNDPORTAL_NAME", "Kundportal")
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env_bool("KUNDPORTAL_WEBAUTHN_INSECURE_ORIGIN")
-MFA_ADAPTER = "kundportal.accounts.adapters.MfaAdapter"
 USERSESSIONS_TRACK_ACTIVITY = True
+USERSESSIONS_ADAPTER = "kundportal.accounts.adapters.UserSessionsAdapter"
 
 INVITATION_MAX_AGE_DAYS = env_int("KUNDPORTAL_INVITATION_DAYS", 7, minimum=1)
 

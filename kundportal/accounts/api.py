@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Router, Schema
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from kundportal.accounts import services
 from kundportal.accounts.access import get_api_token_for_user
@@ -39,7 +40,8 @@ class TokenOut(Schema):
 
 
 class TokenIn(Schema):
-    name: str = Field(min_length=1, max_length=100)
+    # Stripped before the length check, so a name of blanks is refused rather than stored empty.
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
 class TokenCreated(TokenOut):

@@ -1,5 +1,5 @@
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: @paginate wraps the view in a function from ninja's own module,
+# so string annotations such as `UUID` would be resolved there and fail (every paginated call would be a 500).
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
@@ -7,9 +7,10 @@ from uuid import UUID
 from django.db.models import Count
 from django.http import HttpRequest
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from pydantic import Field
 
+from kundportal.core.pagination import BoundedLimitOffsetPagination
 from kundportal.organisations import services
 from kundportal.organisations.access import get_invitation_for_user, get_membership_for_user, get_organisation_for_user
 from kundportal.organisations.models import Membership, Organisation
@@ -66,7 +67,7 @@ def _member(m: Membership) -> dict[str, object]:
 
 
 @router.get("/organisations", response=list[OrganisationOut], summary="Organisations you can see")
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def list_organisations(request: HttpRequest) -> object:
     return Organisation.objects.visible_to(request.user).annotate(member_count=Count("memberships")).order_by("name")
 
@@ -86,7 +87,7 @@ def get_organisation(request: HttpRequest, organisation_id: UUID) -> Organisatio
 
 
 @router.get("/organisations/{organisation_id}/members", response=list[MemberOut])
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def list_members(request: HttpRequest, organisation_id: UUID) -> object:
     access = get_organisation_for_user(request.user, organisation_id)
     members = Membership.objects.filter(organisation=access.organisation).select_related("user").order_by("user__email")
