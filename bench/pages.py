@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
-import http.cookiejar
 import json
 import os
 import platform
@@ -124,7 +123,7 @@ def generate(members: int, orgs_total: int, events: int) -> None:
 
         organisations: list[Organisation] = []
         names = {o.name for o in Organisation.objects.all()}
-        while len(names) + len(organisations) < orgs_total:
+        while len(names) < orgs_total:
             kind = OrganisationKind.PRIVATE if rng.random() < 0.15 else OrganisationKind.COMPANY
             name = (f"{rng.choice(FIRST)} {rng.choice(LAST)}" if kind == OrganisationKind.PRIVATE
                     else f"{rng.choice(LAST)} {rng.choice(TRADE)} {rng.choice(FORM)}")
@@ -191,6 +190,8 @@ def generate(members: int, orgs_total: int, events: int) -> None:
         "memberships": Membership.objects.count(),
         "big_members": big.memberships.count(),
         "small_members": small.memberships.count(),
+        "big_id": str(big.pk),
+        "small_id": str(small.pk),
         "invitations": Invitation.objects.count(),
         "audit_events": AuditEvent.objects.count(),
     }))
@@ -412,27 +413,29 @@ http {{
     return config
 
 
-class LoopbackCookiePolicy(http.cookiejar.DefaultCookiePolicy):
-    """Send Secure cookies over plain http://127.0.0.1 too.
-
-    Kundportal's cookies (__Host-kp_session, __Host-kp_csrf) are always Secure. Over `serve --http` the
-    standard cookie jar stores them but never sends them back, so the login's CSRF check and every later
-    request would fail. On loopback, where we are both ends, sending them anyway is what a TLS-terminating proxy
-    in front of `serve --http` would do. (The HTTPS runs use the default policy with verify=False.)
-    """
-
-    def return_ok_secure(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
-        return True
-
-
 def new_session(https: bool):  # noqa: ANN201 - requests.Session
+    """A requests.Session; over plain HTTP one that sends Kundportal's Secure cookies anyway.
+
+    Kundportal's cookies (__Host-kp_session, __Host-kp_csrf) are always Secure. Over `serve --http`, requests'
+    cookie jar stores them from Set-Cookie but never sends them back over http:// (and a cookie policy set on
+    session.cookies does not help: requests merges the jar into a fresh one with the default policy for every
+    request), so the login's CSRF check fails ("CSRF cookie not set") and every later request is anonymous.
+    So for plain HTTP we write the Cookie header ourselves from the session's jar. On loopback, where we are both
+    ends, that is what a TLS-terminating proxy in front of `serve --http` passes on. The HTTPS pass uses the
+    ordinary jar with verify=False (self-signed certificate).
+    """
     import requests
 
-    session = requests.Session()
+    class LoopbackSession(requests.Session):
+        def request(self, method, url, **kwargs):  # noqa: ANN001, ANN202
+            headers = dict(kwargs.pop("headers", None) or {})
+            if len(self.cookies):
+                headers["Cookie"] = "; ".join(f"{c.name}={c.value}" for c in self.cookies)
+            return super().request(method, url, headers=headers, **kwargs)
+
+    session = requests.Session() if https else LoopbackSession()
     session.verify = False  # the portal's self-signed certificate
     session.headers["Accept-Encoding"] = "identity"  # neither server compresses; keep it that way
-    if not https:
-        session.cookies.set_policy(LoopbackCookiePolicy())
     return session
 
 
@@ -673,10 +676,7 @@ def main() -> None:
         counts = json.loads(run([sys.executable, __file__, "_generate", str(args.members), str(args.organisations),
                                  str(args.events)], env, "data generation").strip().splitlines()[-1])
         print(f"  {counts}", file=sys.stderr)
-        ids = dict(zip(("big", "small"), run([str(KUNDPORTAL), "shell", "-c", (
-            "from kundportal.organisations.models import Organisation as O; "
-            f"print(O.objects.get(name={BIG_ORG!r}).pk); print(O.objects.get(name={SMALL_ORG!r}).pk)")],
-            env, "id lookup").split(), strict=True))
+        ids = {"big": counts["big_id"], "small": counts["small_id"]}
         print("query counts ...", file=sys.stderr)
         queries = json.loads(run([sys.executable, __file__, "_queries"], env, "query counts").strip().splitlines()[-1])
         runs = []
