@@ -1,22 +1,23 @@
-"""Page benchmark: server-side latency and memory of Kundportal's main pages, against nginx in the same run.
+"""Page benchmark: server latency and memory of Kundportal's main pages, against nginx in the same run.
 
-    .venv/bin/python bench/pages.py                 # one run, about 1-2 minutes
-    .venv/bin/python bench/pages.py --runs 3        # three runs; the table shows the median of the run medians
+    .venv/bin/python bench/pages.py              # one run over plain HTTP, about 2-2.5 minutes
+    .venv/bin/python bench/pages.py --runs 3     # three runs; the table shows the median of the run medians
+    .venv/bin/python bench/pages.py --https      # also a pass over granian's own TLS (twice as long)
 
 What it does (see bench/README.md):
 
-1. A fresh temporary data dir: `kundportal migrate`, `kundportal demo`, then generated data (in a child process
-   of this script with DJANGO_SETTINGS_MODULE and the same KUNDPORTAL_DATA_DIR): "Nordbygg AB" grows to 1,000
-   members, "Tio Konsult AB" has 10, ~200 organisations in all, pending invitations and audit events.
-2. Query counts, in-process (Django test client, force_login, CaptureQueriesContext): dashboard and organisation
-   page for a 10-member and a 1,000-member organisation.
-3. Per run: `kundportal serve --http --workers 1` (and, unless --no-https, the default HTTPS server), nginx
-   serving a static ~5 KB HTML file (the rendered login page) over HTTP and HTTPS, log in through the real login
-   form, then timed GETs, interleaved round-robin so drift hits every target alike. Latency is measured by the
-   client on loopback (requests, keep-alive): it includes the client's own overhead, which is why nginx is in the
-   table. Peak RSS is sampled from /proc for the whole server process tree.
+1. A fresh temporary data dir: `kundportal migrate`, `kundportal demo`, then generated data (in a child
+   process of this script with DJANGO_SETTINGS_MODULE and the same KUNDPORTAL_DATA_DIR): "Nordbygg AB" grows
+   to 1,000 members, "Tio Konsult AB" has 10, ~200 organisations in all, invitations and audit events.
+2. Query counts, in-process (Django test client, force_login, CaptureQueriesContext): dashboard and
+   organisation page for a 10-member and a 1,000-member organisation.
+3. Per run: `kundportal serve --http --workers 1` (and, with --https, the default HTTPS server too), nginx
+   serving a static ~4 KB HTML file (the rendered login page) over HTTP (and HTTPS), log in through the real
+   login form, then timed GETs, interleaved round-robin so drift hits every target alike. Latency is measured
+   by the client on loopback (requests, keep-alive): it includes the client's own overhead, which is why
+   nginx is in the table. Peak RSS is sampled from /proc for the whole server process tree.
 4. Prints a Markdown table and writes it to bench/results/pages-<date>.md. Everything started is stopped in
-   `finally`, also on error or Ctrl-C.
+   `finally`, also on error, Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -54,16 +55,76 @@ PROVIDER_ADMIN = "admin@kundportal.example"
 CUSTOMER_ADMIN = "anna@nordbygg.example"
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # Child mode 1: data generation (runs with DJANGO_SETTINGS_MODULE and KUNDPORTAL_DATA_DIR set by the parent)
-# --------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 
-FIRST = ["Anna", "Erik", "Sara", "Johan", "Maria", "Lars", "Karin", "Anders", "Eva", "Per", "Lena", "Nils",
-         "Ingrid", "Olof", "Astrid", "Jonas", "Klara", "Mats", "Elin", "Hugo", "Greta", "Lukas", "Sofie", "Felix"]
-LAST = ["Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Olsson", "Persson", "Svensson",
-        "Gustafsson", "Pettersson", "Jonsson", "Berg", "Lind", "Ek", "Holm", "Müller", "Schmidt", "Wagner", "Fischer"]
-TRADE = ["Bygg", "Konsult", "Fastigheter", "Revision", "Design", "Teknik", "Logistik", "Planung", "Energi", "Data",
-         "Arkitekter", "Måleri", "El", "VVS", "Juridik", "Media"]
+FIRST = [
+    "Anna",
+    "Erik",
+    "Sara",
+    "Johan",
+    "Maria",
+    "Lars",
+    "Karin",
+    "Anders",
+    "Eva",
+    "Per",
+    "Lena",
+    "Nils",
+    "Ingrid",
+    "Olof",
+    "Astrid",
+    "Jonas",
+    "Klara",
+    "Mats",
+    "Elin",
+    "Hugo",
+    "Greta",
+    "Lukas",
+    "Sofie",
+    "Felix",
+]
+LAST = [
+    "Andersson",
+    "Johansson",
+    "Karlsson",
+    "Nilsson",
+    "Eriksson",
+    "Larsson",
+    "Olsson",
+    "Persson",
+    "Svensson",
+    "Gustafsson",
+    "Pettersson",
+    "Jonsson",
+    "Berg",
+    "Lind",
+    "Ek",
+    "Holm",
+    "Müller",
+    "Schmidt",
+    "Wagner",
+    "Fischer",
+]
+TRADE = [
+    "Bygg",
+    "Konsult",
+    "Fastigheter",
+    "Revision",
+    "Design",
+    "Teknik",
+    "Logistik",
+    "Planung",
+    "Energi",
+    "Data",
+    "Arkitekter",
+    "Måleri",
+    "El",
+    "VVS",
+    "Juridik",
+    "Media",
+]
 FORM = ["AB", "AB", "AB", "HB", "GmbH", "KB"]
 
 
@@ -95,11 +156,17 @@ def generate(members: int, orgs_total: int, events: int) -> None:
 
     def role() -> str:
         draw = rng.random()
-        return CustomerRole.ADMIN if draw < 0.03 else CustomerRole.VIEWER if draw < 0.3 else CustomerRole.MEMBER
+        return (
+            CustomerRole.ADMIN if draw < 0.03 else CustomerRole.VIEWER if draw < 0.3 else CustomerRole.MEMBER
+        )
 
     def person(email: str) -> User:
-        return User(email=email, full_name=f"{rng.choice(FIRST)} {rng.choice(LAST)}", password=unusable,
-                    date_joined=now - datetime.timedelta(days=rng.randint(0, 900)))
+        return User(
+            email=email,
+            full_name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+            password=unusable,
+            date_joined=now - datetime.timedelta(days=rng.randint(0, 900)),
+        )
 
     with transaction.atomic():
         admin = User.objects.get(email=PROVIDER_ADMIN)
@@ -118,27 +185,38 @@ def generate(members: int, orgs_total: int, events: int) -> None:
         for i in range(10):
             user = person(SMALL_ADMIN if i == 0 else f"person{i:02d}@tiokonsult.example")
             users.append(user)
-            memberships.append(Membership(organisation=small, user=user,
-                                          role=CustomerRole.ADMIN if i == 0 else role()))
+            memberships.append(
+                Membership(organisation=small, user=user, role=CustomerRole.ADMIN if i == 0 else role())
+            )
 
         organisations: list[Organisation] = []
         names = {o.name for o in Organisation.objects.all()}
         while len(names) < orgs_total:
             kind = OrganisationKind.PRIVATE if rng.random() < 0.15 else OrganisationKind.COMPANY
-            name = (f"{rng.choice(FIRST)} {rng.choice(LAST)}" if kind == OrganisationKind.PRIVATE
-                    else f"{rng.choice(LAST)} {rng.choice(TRADE)} {rng.choice(FORM)}")
+            name = (
+                f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+                if kind == OrganisationKind.PRIVATE
+                else f"{rng.choice(LAST)} {rng.choice(TRADE)} {rng.choice(FORM)}"
+            )
             if name in names:
                 name = f"{name} {len(organisations)}"
             names.add(name)
             organisations.append(Organisation(name=name, kind=kind, require_mfa=rng.random() < 0.1))
         Organisation.objects.bulk_create(organisations)
         for n, organisation in enumerate(organisations):
-            size = 1 if organisation.kind == OrganisationKind.PRIVATE else rng.choice([1, 2, 3, 3, 4, 5, 6, 8, 12, 20])
+            size = (
+                1
+                if organisation.kind == OrganisationKind.PRIVATE
+                else rng.choice([1, 2, 3, 3, 4, 5, 6, 8, 12, 20])
+            )
             for i in range(size):
                 user = person(f"p{i}.org{n:03d}@customer{n:03d}.example")
                 users.append(user)
-                memberships.append(Membership(organisation=organisation, user=user,
-                                              role=CustomerRole.ADMIN if i == 0 else role()))
+                memberships.append(
+                    Membership(
+                        organisation=organisation, user=user, role=CustomerRole.ADMIN if i == 0 else role()
+                    )
+                )
         User.objects.bulk_create(users, batch_size=500)
         Membership.objects.bulk_create(memberships, batch_size=500)
 
@@ -154,52 +232,83 @@ def generate(members: int, orgs_total: int, events: int) -> None:
             for i in range(count):
                 token_hash = hashlib.sha256(f"{organisation.pk}-{i}-{rng.random()}".encode()).hexdigest()
                 state = rng.random()
-                invitations.append(Invitation(
-                    organisation=organisation, email=f"invitee{i}.{str(organisation.pk)[:8]}@example.com",
-                    role=CustomerRole.MEMBER, token_hash=token_hash, invited_by=admin,
-                    expires_at=now + datetime.timedelta(days=rng.randint(-10, 7) if state < 0.3 else 5),
-                    accepted_at=now - datetime.timedelta(days=1) if 0.3 <= state < 0.45 else None,
-                ))
+                invitations.append(
+                    Invitation(
+                        organisation=organisation,
+                        email=f"invitee{i}.{str(organisation.pk)[:8]}@example.com",
+                        role=CustomerRole.MEMBER,
+                        token_hash=token_hash,
+                        invited_by=admin,
+                        expires_at=now + datetime.timedelta(days=rng.randint(-10, 7) if state < 0.3 else 5),
+                        accepted_at=now - datetime.timedelta(days=1) if 0.3 <= state < 0.45 else None,
+                    )
+                )
         Invitation.objects.bulk_create(invitations)
 
         # Audit events over the last year: mostly logins (no organisation), the rest team and settings events.
         people = list(User.objects.values_list("pk", "email"))
         weights = [40 if o.pk == big.pk else 1 for o in every]
-        org_actions = [Action.INVITATION_SENT, Action.INVITATION_ACCEPTED, Action.ROLE_CHANGED,
-                       Action.MEMBER_REMOVED, Action.ORGANISATION_SETTINGS, Action.MANAGER_ASSIGNED]
+        org_actions = [
+            Action.INVITATION_SENT,
+            Action.INVITATION_ACCEPTED,
+            Action.ROLE_CHANGED,
+            Action.MEMBER_REMOVED,
+            Action.ORGANISATION_SETTINGS,
+            Action.MANAGER_ASSIGNED,
+        ]
         audit = []
         for _ in range(events):
             actor_pk, actor_email = rng.choice(people)
             at = now - datetime.timedelta(seconds=rng.randint(60, 365 * 86400))
             if rng.random() < 0.6:
-                audit.append(AuditEvent(at=at, action=Action.LOGIN, actor_id=actor_pk, actor_label=actor_email,
-                                        ip="192.0.2.10"))
+                audit.append(
+                    AuditEvent(
+                        at=at,
+                        action=Action.LOGIN,
+                        actor_id=actor_pk,
+                        actor_label=actor_email,
+                        ip="192.0.2.10",
+                    )
+                )
             else:
                 organisation = rng.choices(every, weights)[0]
-                audit.append(AuditEvent(
-                    at=at, action=rng.choice(org_actions), actor_id=actor_pk, actor_label=actor_email,
-                    organisation=organisation, target_type="organisations.membership",
-                    target_id=str(organisation.pk), target_label=f"someone@{str(organisation.pk)[:8]}.example",
-                    ip="192.0.2.10", data={"role": "member"},
-                ))
+                audit.append(
+                    AuditEvent(
+                        at=at,
+                        action=rng.choice(org_actions),
+                        actor_id=actor_pk,
+                        actor_label=actor_email,
+                        organisation=organisation,
+                        target_type="organisations.membership",
+                        target_id=str(organisation.pk),
+                        target_label=f"someone@{str(organisation.pk)[:8]}.example",
+                        ip="192.0.2.10",
+                        data={"role": "member"},
+                    )
+                )
         AuditEvent.objects.bulk_create(audit, batch_size=1000)
 
-    print(json.dumps({
-        "users": User.objects.count(),
-        "organisations": Organisation.objects.count(),
-        "memberships": Membership.objects.count(),
-        "big_members": big.memberships.count(),
-        "small_members": small.memberships.count(),
-        "big_id": str(big.pk),
-        "small_id": str(small.pk),
-        "invitations": Invitation.objects.count(),
-        "audit_events": AuditEvent.objects.count(),
-    }))
+    print(
+        json.dumps(
+            {
+                "users": User.objects.count(),
+                "organisations": Organisation.objects.count(),
+                "memberships": Membership.objects.count(),
+                "big_members": big.memberships.count(),
+                "small_members": small.memberships.count(),
+                "big_id": str(big.pk),
+                "small_id": str(small.pk),
+                "invitations": Invitation.objects.count(),
+                "audit_events": AuditEvent.objects.count(),
+            }
+        )
+    )
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # Child mode 2: query counts with the Django test client
-# --------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
+
 
 def normalise_sql(sql: str) -> str:
     sql = re.sub(r"'(?:[^']|'')*'", "?", sql)
@@ -224,16 +333,38 @@ def count_queries() -> None:
         ("GET /", "provider admin", admin, "/", None),
         ("GET /", "customer admin, 10-member org", User.objects.get(email=SMALL_ADMIN), "/", None),
         ("GET /", "customer admin, 1,000-member org", User.objects.get(email=CUSTOMER_ADMIN), "/", None),
-        ("GET /organisations/<id>/", "provider admin, 10 members", admin, f"/organisations/{small.pk}/", None),
-        ("GET /organisations/<id>/", "provider admin, 1,000 members", admin, f"/organisations/{big.pk}/", None),
-        ("GET /organisations/<id>/", "customer admin, 10 members", User.objects.get(email=SMALL_ADMIN),
-         f"/organisations/{small.pk}/", None),
-        ("GET /organisations/<id>/", "customer admin, 1,000 members", User.objects.get(email=CUSTOMER_ADMIN),
-         f"/organisations/{big.pk}/", None),
+        (
+            "GET /organisations/<id>/",
+            "provider admin, 10 members",
+            admin,
+            f"/organisations/{small.pk}/",
+            None,
+        ),
+        (
+            "GET /organisations/<id>/",
+            "provider admin, 1,000 members",
+            admin,
+            f"/organisations/{big.pk}/",
+            None,
+        ),
+        (
+            "GET /organisations/<id>/",
+            "customer admin, 10 members",
+            User.objects.get(email=SMALL_ADMIN),
+            f"/organisations/{small.pk}/",
+            None,
+        ),
+        (
+            "GET /organisations/<id>/",
+            "customer admin, 1,000 members",
+            User.objects.get(email=CUSTOMER_ADMIN),
+            f"/organisations/{big.pk}/",
+            None,
+        ),
     ]
     results = []
     for page, who, user, path, _ in cases:
-        # HTTP_HOST: the test client's default "testserver" is not in ALLOWED_HOSTS (no test environment here).
+        # HTTP_HOST: the test client's "testserver" is not in ALLOWED_HOSTS (no test environment here).
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(user)
         first = client.get(path, secure=True)  # warms caches (portal settings, templates) and the session
@@ -244,20 +375,32 @@ def count_queries() -> None:
             elapsed = time.perf_counter() - start
         assert response.status_code == 200, (path, response.status_code)
         repeated = Counter(normalise_sql(q["sql"]) for q in captured.captured_queries).most_common(1)
-        writes = sum(1 for q in captured.captured_queries
-                     if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")))
-        results.append({
-            "page": page, "who": who, "queries": len(captured), "writes": writes,
-            "most_repeated": repeated[0][1] if repeated else 0,
-            "most_repeated_sql": repeated[0][0][:160] if repeated else "",
-            "in_process_ms": round(elapsed * 1000, 1), "bytes": len(response.content),
-        })
+        writes = sum(
+            1
+            for q in captured.captured_queries
+            if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+        )
+        results.append(
+            {
+                "page": page,
+                "who": who,
+                "queries": len(captured),
+                "writes": writes,
+                "most_repeated": repeated[0][1] if repeated else 0,
+                "most_repeated_sql": repeated[0][0][:160] if repeated else "",
+                "in_process_ms": round(elapsed * 1000, 1),
+                "bytes": len(response.content),
+                "sql_ms": round(sum(float(q["time"]) for q in captured.captured_queries) * 1000, 1),
+                "slowest_sql_ms": round(max(float(q["time"]) for q in captured.captured_queries) * 1000, 1),
+            }
+        )
     print(json.dumps(results))
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # Parent: processes, measurement, report
-# --------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -267,17 +410,27 @@ def free_port() -> int:
 
 def clean_env(data_dir: Path) -> dict[str, str]:
     """This environment minus anything that would point the portal elsewhere, plus our data dir."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("KUNDPORTAL_", "GRANIAN_")) and k not in {"DATABASE_URL", "REDIS_URL", "EMAIL_URL"}}
-    env.update(KUNDPORTAL_DATA_DIR=str(data_dir), DJANGO_SETTINGS_MODULE="kundportal.settings",
-               KUNDPORTAL_LOG_LEVEL="warning", PYTHONDONTWRITEBYTECODE="1")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("KUNDPORTAL_", "GRANIAN_"))
+        and k not in {"DATABASE_URL", "REDIS_URL", "EMAIL_URL"}
+    }
+    env.update(
+        KUNDPORTAL_DATA_DIR=str(data_dir),
+        DJANGO_SETTINGS_MODULE="kundportal.settings",
+        KUNDPORTAL_LOG_LEVEL="warning",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
     return env
 
 
 def run(command: list[str], env: dict[str, str], what: str) -> str:
     result = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise RuntimeError(f"{what} failed ({result.returncode}):\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
+        raise RuntimeError(
+            f"{what} failed ({result.returncode}):\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}"
+        )
     return result.stdout
 
 
@@ -287,7 +440,7 @@ def descendants(pid: int) -> list[int]:
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, ValueError, IndexError):
             text = stat.read_text()
-            ppid = int(text[text.rindex(")") + 2:].split()[1])  # the name may hold spaces and parentheses
+            ppid = int(text[text.rindex(")") + 2 :].split()[1])  # the name may hold spaces and parentheses
             children.setdefault(ppid, []).append(int(stat.parent.name))
     found, todo = [], [pid]
     while todo:
@@ -358,20 +511,33 @@ def wait_until_up(server: Server, path: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise RuntimeError(f"{server.name} exited with {server.process.returncode}:\n"
-                               f"{server.log.read_text(errors='replace')[-4000:]}")
+            raise RuntimeError(
+                f"{server.name} exited with {server.process.returncode}:\n"
+                f"{server.log.read_text(errors='replace')[-4000:]}"
+            )
         with contextlib.suppress(requests.RequestException):
-            if requests.get(server.base + path, timeout=2, verify=False).status_code == 200:  # noqa: S501
+            if requests.get(server.base + path, timeout=2, verify=False).status_code == 200:
                 return
         time.sleep(0.1)
-    raise RuntimeError(f"{server.name} did not answer {path} within {timeout}s:\n"
-                       f"{server.log.read_text(errors='replace')[-4000:]}")
+    raise RuntimeError(
+        f"{server.name} did not answer {path} within {timeout}s:\n"
+        f"{server.log.read_text(errors='replace')[-4000:]}"
+    )
 
 
-def start(name: str, command: list[str], env: dict[str, str] | None, base: str, log: Path, ready: str) -> Server:
+def start(
+    name: str, command: list[str], env: dict[str, str] | None, base: str, log: Path, ready: str
+) -> Server:
     handle = log.open("ab")
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        command,
+        env=env,
+        cwd=ROOT,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     handle.close()
     server = Server(name, base, process, log)
     STARTED.append(server)
@@ -387,8 +553,14 @@ STARTED: list[Server] = []
 
 
 def nginx_config(directory: Path, http_port: int, https_port: int | None, cert: Path, key: Path) -> Path:
-    tls = (f"server {{ listen 127.0.0.1:{https_port} ssl; ssl_certificate {cert}; ssl_certificate_key {key};"
-           f" root {directory}/www; }}") if https_port else ""
+    tls = (
+        (
+            f"server {{ listen 127.0.0.1:{https_port} ssl; ssl_certificate {cert}; ssl_certificate_key {key};"
+            f" root {directory}/www; }}"
+        )
+        if https_port
+        else ""
+    )
     config = directory / "nginx.conf"
     config.write_text(f"""
 worker_processes 1;
@@ -413,33 +585,35 @@ http {{
     return config
 
 
-def new_session(https: bool):  # noqa: ANN201 - requests.Session
+def new_session(https: bool):
     """A requests.Session; over plain HTTP one that sends Kundportal's Secure cookies anyway.
 
     Kundportal's cookies (__Host-kp_session, __Host-kp_csrf) are always Secure. Over `serve --http`, requests'
     cookie jar stores them from Set-Cookie but never sends them back over http:// (and a cookie policy set on
     session.cookies does not help: requests merges the jar into a fresh one with the default policy for every
     request), so the login's CSRF check fails ("CSRF cookie not set") and every later request is anonymous.
-    So for plain HTTP we write the Cookie header ourselves from the session's jar. On loopback, where we are both
-    ends, that is what a TLS-terminating proxy in front of `serve --http` passes on. The HTTPS pass uses the
-    ordinary jar with verify=False (self-signed certificate).
+    So for plain HTTP we write the Cookie header ourselves from the session's jar. On loopback, where we are
+    both ends, that is what a TLS-terminating proxy in front of `serve --http` passes on. The HTTPS pass uses
+    the ordinary jar with verify=False (self-signed certificate).
     """
     import requests
 
     class LoopbackSession(requests.Session):
-        def request(self, method, url, **kwargs):  # noqa: ANN001, ANN202
-            headers = dict(kwargs.pop("headers", None) or {})
-            if len(self.cookies):
+        def request(self, method, url, **kwargs):
+            # Per request, because requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override session.verify.
+            kwargs.setdefault("verify", False)  # the portal's self-signed certificate
+            if not https and len(self.cookies):
+                headers = dict(kwargs.pop("headers", None) or {})
                 headers["Cookie"] = "; ".join(f"{c.name}={c.value}" for c in self.cookies)
-            return super().request(method, url, headers=headers, **kwargs)
+                kwargs["headers"] = headers
+            return super().request(method, url, **kwargs)
 
-    session = requests.Session() if https else LoopbackSession()
-    session.verify = False  # the portal's self-signed certificate
+    session = LoopbackSession()
     session.headers["Accept-Encoding"] = "identity"  # neither server compresses; keep it that way
     return session
 
 
-def login(base: str, email: str, password: str, https: bool):  # noqa: ANN201
+def login(base: str, email: str, password: str, https: bool):
     """Log in through the real allauth form, exactly once (failed logins are throttled: never retry)."""
     session = new_session(https)
     page = session.get(base + "/account/login/", allow_redirects=False)
@@ -476,8 +650,10 @@ def measure(targets: list[Target], requests_per_target: int, warmup: int) -> Non
         for i in range(warmup):
             response = target.session.get(target.url, allow_redirects=False)
             if response.status_code != 200 or (i == 0 and target.expect not in response.text):
-                raise RuntimeError(f"{target.label} ({target.who}): HTTP {response.status_code}, "
-                                   f"expected text {target.expect!r} present: {target.expect in response.text}")
+                raise RuntimeError(
+                    f"{target.label} ({target.who}): HTTP {response.status_code}, "
+                    f"expected text {target.expect!r} present: {target.expect in response.text}"
+                )
             target.size = len(response.content)
     for _ in range(requests_per_target):
         for target in targets:
@@ -494,15 +670,22 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[18]
 
 
-def one_run(number: int, work: Path, data: Path, env: dict[str, str], ids: dict[str, str], password: str,
-            args: argparse.Namespace) -> dict:
+def one_run(
+    number: int,
+    work: Path,
+    data: Path,
+    env: dict[str, str],
+    ids: dict[str, str],
+    password: str,
+    args: argparse.Namespace,
+) -> dict:
     import urllib3
 
     urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     logs = work / "logs"
     logs.mkdir(exist_ok=True)
     result: dict = {"pages": {}, "memory": {}}
-    schemes = ["http"] if args.no_https else ["http", "https"]
+    schemes = ["http", "https"] if args.https else ["http"]
     servers: list[Server] = []
     try:
         ports = {scheme: free_port() for scheme in schemes}
@@ -510,18 +693,33 @@ def one_run(number: int, work: Path, data: Path, env: dict[str, str], ids: dict[
             command = [str(KUNDPORTAL), "serve", "--port", str(ports[scheme]), "--workers", "1"]
             if scheme == "http":
                 command.insert(2, "--http")
-            servers.append(start(f"kundportal-{scheme}", command, env, f"{scheme}://127.0.0.1:{ports[scheme]}",
-                                 logs / f"kundportal-{scheme}-{number}.log", "/healthz"))
+            servers.append(
+                start(
+                    f"kundportal-{scheme}",
+                    command,
+                    env,
+                    f"{scheme}://127.0.0.1:{ports[scheme]}",
+                    logs / f"kundportal-{scheme}-{number}.log",
+                    "/healthz",
+                )
+            )
 
         # The static reference: the portal's own login page, saved as a file (similar size and markup).
         www = work / "nginx" / "www"
         static = servers[0].base + "/account/login/"
         (www / "index.html").write_bytes(new_session(False).get(static).content)
         nginx_ports = {scheme: free_port() for scheme in schemes}
-        config = nginx_config(work / "nginx", nginx_ports["http"], nginx_ports.get("https"),
-                              data / "tls.crt", data / "tls.key")
-        nginx = start("nginx", [NGINX, "-c", str(config)], None, f"http://127.0.0.1:{nginx_ports['http']}",
-                      logs / f"nginx-{number}.log", "/index.html")
+        config = nginx_config(
+            work / "nginx", nginx_ports["http"], nginx_ports.get("https"), data / "tls.crt", data / "tls.key"
+        )
+        nginx = start(
+            "nginx",
+            [NGINX, "-c", str(config)],
+            None,
+            f"http://127.0.0.1:{nginx_ports['http']}",
+            logs / f"nginx-{number}.log",
+            "/index.html",
+        )
         servers.append(nginx)
 
         for scheme in schemes:
@@ -532,28 +730,58 @@ def one_run(number: int, work: Path, data: Path, env: dict[str, str], ids: dict[
             anonymous = new_session(https)
             big, small = f"{base}/organisations/{ids['big']}/", f"{base}/organisations/{ids['small']}/"
             targets = [
-                Target("nginx static file", "—", new_session(https),
-                       f"{scheme}://127.0.0.1:{nginx_ports[scheme]}/index.html", "csrfmiddlewaretoken"),
+                Target(
+                    "nginx static file",
+                    "—",
+                    new_session(https),
+                    f"{scheme}://127.0.0.1:{nginx_ports[scheme]}/index.html",
+                    "csrfmiddlewaretoken",
+                ),
                 Target("GET /healthz", "anonymous", anonymous, base + "/healthz", '"ok"'),
-                Target("GET /account/login/", "anonymous", anonymous, base + "/account/login/",
-                       "csrfmiddlewaretoken"),
+                Target(
+                    "GET /account/login/",
+                    "anonymous",
+                    anonymous,
+                    base + "/account/login/",
+                    "csrfmiddlewaretoken",
+                ),
                 Target("GET /", "provider admin", admin, base + "/", "Welcome"),
                 Target("GET /", "customer admin (Nordbygg, 1,000 members)", anna, base + "/", "Welcome"),
-                Target("GET /organisations/<id>/", "provider admin, 10 members", admin, small,
-                       "person09@tiokonsult.example"),
-                Target("GET /organisations/<id>/", "provider admin, 1,000 members", admin, big,
-                       f"person{args.members - 3:04d}@nordbygg.example"),
+                Target(
+                    "GET /organisations/<id>/",
+                    "provider admin, 10 members",
+                    admin,
+                    small,
+                    "person09@tiokonsult.example",
+                ),
+                Target(
+                    "GET /organisations/<id>/",
+                    "provider admin, 1,000 members",
+                    admin,
+                    big,
+                    f"person{args.members - 3:04d}@nordbygg.example",
+                ),
             ]
             started = time.monotonic()
             measure(targets, args.requests, args.warmup)
             reference = statistics.median(targets[0].times)
-            result["pages"][scheme] = [{
-                "label": t.label, "who": t.who, "bytes": t.size, "n": len(t.times),
-                "median": statistics.median(t.times), "p95": p95(t.times),
-                "ratio": statistics.median(t.times) / reference,
-            } for t in targets]
-            print(f"  run {number} {scheme}: {len(targets)} targets x {args.requests} requests "
-                  f"in {time.monotonic() - started:.0f}s", file=sys.stderr)
+            result["pages"][scheme] = [
+                {
+                    "label": t.label,
+                    "who": t.who,
+                    "bytes": t.size,
+                    "n": len(t.times),
+                    "median": statistics.median(t.times),
+                    "p95": p95(t.times),
+                    "ratio": statistics.median(t.times) / reference,
+                }
+                for t in targets
+            ]
+            print(
+                f"  run {number} {scheme}: {len(targets)} targets x {args.requests} requests "
+                f"in {time.monotonic() - started:.0f}s",
+                file=sys.stderr,
+            )
     finally:
         for server in servers:
             peak = server.sampler.peak if server.sampler else 0
@@ -577,15 +805,19 @@ def machine() -> str:
 
             versions.append(f"{module} {version(module)}")
     nginx = subprocess.run([NGINX, "-v"], capture_output=True, text=True, check=False).stderr.strip()
-    return (f"{os.cpu_count()} cores ({model}), Linux {platform.release()}, Python {platform.python_version()}, "
-            f"{', '.join(versions)}, {nginx.replace('nginx version: ', '')}")
+    return (
+        f"{os.cpu_count()} cores ({model}), Linux {platform.release()}, Python {platform.python_version()}, "
+        f"{', '.join(versions)}, {nginx.replace('nginx version: ', '')}"
+    )
 
 
 def fmt(value: float) -> str:
     return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
 
 
-def report(runs: list[dict], queries: list[dict], counts: dict, args: argparse.Namespace, elapsed: float) -> str:
+def report(
+    runs: list[dict], queries: list[dict], counts: dict, args: argparse.Namespace, elapsed: float
+) -> str:
     today = datetime.date.today().isoformat()
     lines = [
         f"# Kundportal page benchmark, {today}",
@@ -593,18 +825,29 @@ def report(runs: list[dict], queries: list[dict], counts: dict, args: argparse.N
         f"Machine: {machine()}.",
         f"Data: {counts['organisations']} organisations, {counts['users']} users, {counts['memberships']} "
         f"memberships ({BIG_ORG}: {counts['big_members']}, {SMALL_ORG}: {counts['small_members']}), "
-        f"{counts['invitations']} invitations, {counts['audit_events']} audit events; SQLite (WAL) in a temporary "
-        "data dir.",
-        f"Server: `kundportal serve --workers 1` (granian, WSGI). {len(runs)} run(s) of {args.requests} timed requests "
-        f"per row after {args.warmup} warm-up requests, interleaved round-robin; client `requests` with keep-alive, "
+        f"{counts['invitations']} invitations, {counts['audit_events']} audit events; "
+        "SQLite (WAL) in a temporary data dir.",
+        f"Server: `kundportal serve --workers 1` (granian, WSGI). {len(runs)} run(s) of {args.requests} "
+        f"timed requests per row after {args.warmup} warm-up requests, interleaved round-robin; "
+        "client `requests` with keep-alive, "
         "**client-measured on loopback** (includes the client's own overhead of roughly the nginx row).",
     ]
     if len(runs) > 1:
-        lines.append("Figures are the **median of the per-run medians** (and of the per-run p95s and ratios); "
-                     "the last column lists each run's median.")
+        lines.append(
+            "Figures are the **median of the per-run medians** (and of the per-run p95s and ratios); "
+            "the last column lists each run's median."
+        )
     for scheme in runs[0]["pages"]:
-        lines += ["", f"## {scheme.upper()}" + (" (plain, as behind a TLS proxy)" if scheme == "http" else
-                                                  " (granian's TLS, self-signed; nginx also over TLS)"), ""]
+        lines += [
+            "",
+            f"## {scheme.upper()}"
+            + (
+                " (plain, as behind a TLS proxy)"
+                if scheme == "http"
+                else " (granian's TLS, self-signed; nginx also over TLS)"
+            ),
+            "",
+        ]
         header = "| request | as | bytes | median ms | p95 ms | median ÷ nginx median |"
         rule = "| --- | --- | ---: | ---: | ---: | ---: |"
         if len(runs) > 1:
@@ -614,25 +857,40 @@ def report(runs: list[dict], queries: list[dict], counts: dict, args: argparse.N
         for i, row in enumerate(runs[0]["pages"][scheme]):
             rows = [run_["pages"][scheme][i] for run_ in runs]
             median = statistics.median(r["median"] for r in rows)
-            line = (f"| {row['label']} | {row['who']} | {row['bytes']:,} | {fmt(median)} | "
-                    f"{fmt(statistics.median(r['p95'] for r in rows))} | "
-                    f"{statistics.median(r['ratio'] for r in rows):,.1f} |")
+            line = (
+                f"| {row['label']} | {row['who']} | {row['bytes']:,} | {fmt(median)} | "
+                f"{fmt(statistics.median(r['p95'] for r in rows))} | "
+                f"{statistics.median(r['ratio'] for r in rows):,.1f} |"
+            )
             if len(runs) > 1:
                 line += " " + " / ".join(fmt(r["median"]) for r in rows) + " |"
             lines.append(line)
-    lines += ["", "## Memory (peak RSS of the process tree, sampled from /proc every 20 ms)", "",
-              "| process tree | idle MiB | peak MiB | peak − idle MiB |", "| --- | ---: | ---: | ---: |"]
+    lines += [
+        "",
+        "## Memory (peak RSS of the process tree, sampled from /proc every 20 ms)",
+        "",
+        "| process tree | idle MiB | peak MiB | peak - idle MiB |",
+        "| --- | ---: | ---: | ---: |",
+    ]
     for name in runs[0]["memory"]:
         idle = statistics.median(r["memory"][name]["idle"] for r in runs) / 1024
         peak = statistics.median(r["memory"][name]["peak"] for r in runs) / 1024
         lines.append(f"| {name} | {idle:.1f} | {peak:.1f} | {peak - idle:.1f} |")
-    lines += ["", "Idle is read once /healthz answers (Django is loaded; URLconf and templates are not yet).", "",
-              "## SQL queries per request (Django test client, in-process, second request after a warm-up)", "",
-              "| page | as | queries | of which writes | most repeated statement × | bytes | in-process ms |",
-              "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines += [
+        "",
+        "Idle is read once /healthz answers (Django is loaded; URLconf and templates are not yet).",
+        "",
+        "## SQL queries per request (Django test client, in-process, second request after a warm-up)",
+        "",
+        "| page | as | queries | of which writes | most repeated statement, times | SQL ms (slowest) | bytes "
+        "| in-process ms |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for q in queries:
-        lines.append(f"| {q['page']} | {q['who']} | {q['queries']} | {q['writes']} | {q['most_repeated']} | "
-                     f"{q['bytes']:,} | {fmt(q['in_process_ms'])} |")
+        lines.append(
+            f"| {q['page']} | {q['who']} | {q['queries']} | {q['writes']} | {q['most_repeated']} | "
+            f"{q['sql_ms']:.0f} ({q['slowest_sql_ms']:.0f}) | {q['bytes']:,} | {fmt(q['in_process_ms'])} |"
+        )
     lines += ["", f"Whole script: {elapsed:.0f} s.", ""]
     return "\n".join(lines)
 
@@ -646,13 +904,19 @@ def main() -> None:
         return
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=1, help="measurement runs (fresh servers each); default 1")
-    parser.add_argument("--requests", type=int, default=60, help="timed requests per row and run (default 60)")
+    parser.add_argument(
+        "--runs", type=int, default=1, help="measurement runs (fresh servers each); default 1"
+    )
+    parser.add_argument(
+        "--requests", type=int, default=60, help="timed requests per row and run (default 60)"
+    )
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--members", type=int, default=1000, help=f"members of {BIG_ORG} (default 1000)")
     parser.add_argument("--organisations", type=int, default=200)
     parser.add_argument("--events", type=int, default=20000, help="audit events to generate")
-    parser.add_argument("--no-https", action="store_true", help="skip the HTTPS pass")
+    parser.add_argument(
+        "--https", action="store_true", help="add a pass over HTTPS (granian's TLS; nginx too)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, database)")
     args = parser.parse_args()
 
@@ -673,12 +937,28 @@ def main() -> None:
         run([str(KUNDPORTAL), "migrate", "--noinput", "-v", "0"], env, "migrate")
         run([str(KUNDPORTAL), "demo"], env, "demo")
         password = (data / "demo_password").read_text().strip()
-        counts = json.loads(run([sys.executable, __file__, "_generate", str(args.members), str(args.organisations),
-                                 str(args.events)], env, "data generation").strip().splitlines()[-1])
+        counts = json.loads(
+            run(
+                [
+                    sys.executable,
+                    __file__,
+                    "_generate",
+                    str(args.members),
+                    str(args.organisations),
+                    str(args.events),
+                ],
+                env,
+                "data generation",
+            )
+            .strip()
+            .splitlines()[-1]
+        )
         print(f"  {counts}", file=sys.stderr)
         ids = {"big": counts["big_id"], "small": counts["small_id"]}
         print("query counts ...", file=sys.stderr)
-        queries = json.loads(run([sys.executable, __file__, "_queries"], env, "query counts").strip().splitlines()[-1])
+        queries = json.loads(
+            run([sys.executable, __file__, "_queries"], env, "query counts").strip().splitlines()[-1]
+        )
         runs = []
         for number in range(1, args.runs + 1):
             print(f"run {number}/{args.runs} ...", file=sys.stderr)

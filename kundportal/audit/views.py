@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -15,6 +15,14 @@ from kundportal.organisations.access import require_provider_admin
 from kundportal.organisations.models import Organisation
 
 
+def _date(value: str) -> date | None:
+    """A YYYY-MM-DD filter value, or None for anything else (a malformed filter filters nothing)."""
+    try:
+        return parse_date(value)
+    except ValueError:
+        return None
+
+
 def _filtered(request: HttpRequest) -> tuple[object, dict[str, str]]:
     events = AuditEvent.objects.select_related("organisation")
     params = {key: request.GET.get(key, "").strip() for key in ("action", "organisation", "who", "since", "until")}
@@ -24,9 +32,9 @@ def _filtered(request: HttpRequest) -> tuple[object, dict[str, str]]:
         events = events.filter(organisation__in=Organisation.objects.filter(name__icontains=params["organisation"]))
     if params["who"]:
         events = events.filter(actor_label__icontains=params["who"])
-    if since := parse_date(params["since"]) if params["since"] else None:
+    if since := _date(params["since"]):
         events = events.filter(at__gte=timezone.make_aware(datetime.combine(since, time.min)))
-    if until := parse_date(params["until"]) if params["until"] else None:
+    if until := _date(params["until"]):
         events = events.filter(at__lte=timezone.make_aware(datetime.combine(until, time.max)))
     return events, params
 

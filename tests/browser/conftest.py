@@ -10,6 +10,7 @@ modules import them with ``from .conftest import ...``.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import time
@@ -17,6 +18,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -167,6 +169,19 @@ def page(new_page: Callable[..., Any]) -> Any:
 
 _axe: Any = None
 
+# KUNDPORTAL_SCREENSHOTS=DIR saves every checked page there, to look at them as a user would.
+SCREENSHOTS = os.environ.get("KUNDPORTAL_SCREENSHOTS", "")
+_shots = itertools.count(1)
+
+
+def _screenshot(page: Any) -> None:
+    directory = Path(SCREENSHOTS)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = page.evaluate("location.pathname").strip("/").replace("/", "_") or "overview"
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    name = f"{next(_shots):03d}-{path[:60]}-{width}px.png"
+    page.screenshot(path=str(directory / name), full_page=True)
+
 
 def _format_violations(url: str, violations: list[dict[str, Any]]) -> str:
     lines = [f"axe-core found {len(violations)} accessibility violation(s) on {url}:"]
@@ -192,6 +207,8 @@ def check_page(page: Any) -> None:
     results = _axe.run(page)
     violations = results.response["violations"]
     log.checked = len(log.loaded)
+    if SCREENSHOTS:
+        _screenshot(page)
     assert not violations, _format_violations(page.url, violations)
     assert not log.csp_errors, "Content Security Policy violations:\n" + "\n".join(log.csp_errors)
     assert not log.script_errors, "Script errors:\n" + "\n".join(log.script_errors)

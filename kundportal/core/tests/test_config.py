@@ -17,6 +17,7 @@ KUNDPORTAL = [sys.executable, "-m", "kundportal.cli"]
 def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("KUNDPORTAL_", "DATABASE_URL", "EMAIL_URL"))}
     clean.pop("DJANGO_SETTINGS_MODULE", None)
+    clean.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests for their own process only
     clean.update({"KUNDPORTAL_DATA_DIR": str(tmp_path / "data"), **env})
     return subprocess.run([*KUNDPORTAL, *args], capture_output=True, text=True, env=clean, timeout=120, check=False)
 

@@ -69,7 +69,7 @@ def test_it_lists_every_organisation_for_a_provider_admin(api_client, provider_a
     uuid.UUID(acme["id"])
 
 
-def test_it_lists_only_assigned_organisations_for_an_account_manager(api_client, account_manager,
+def test_it_lists_only_assigned_organisations_for_an_account_manager(api_client, account_manager, organisation,
                                                                      other_organisation):
     response = api_client(account_manager).get("/api/v1/organisations")
     assert response.status_code == 200
