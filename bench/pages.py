@@ -784,7 +784,7 @@ def one_run(
             )
     finally:
         for server in servers:
-            peak = server.sampler.peak if server.sampler else 0
+            peak = server.sampler.stop() if server.sampler else 0
             server.stop()
             STARTED.remove(server)
             result["memory"][server.name] = {"idle": server.idle_kib, "peak": max(peak, server.idle_kib)}

@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from kundportal.accounts.models import ProviderRole
-from kundportal.organisations.models import CustomerRole, Invitation, Membership, Organisation
+from kundportal.organisations.models import CustomerRole, Invitation, Membership, Organisation, StaffAssignment
 
 if TYPE_CHECKING:
     from kundportal.accounts.models import User
@@ -35,9 +35,11 @@ def visible_organisations(queryset: QuerySet[Organisation], user: Any) -> QueryS
         return queryset.none()
     if user.provider_role == ProviderRole.ADMIN:
         return queryset
+    # Subqueries rather than joins: a join on memberships here would be reused by any later
+    # Count("memberships") and count only the user's own row.
     if user.provider_role == ProviderRole.ACCOUNT_MANAGER:
-        return queryset.filter(staff_assignments__user=user)
-    return queryset.filter(memberships__user=user)
+        return queryset.filter(pk__in=StaffAssignment.objects.filter(user=user).values("organisation_id"))
+    return queryset.filter(pk__in=Membership.objects.filter(user=user).values("organisation_id"))
 
 
 @dataclass(frozen=True)

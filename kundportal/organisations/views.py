@@ -42,6 +42,11 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     if query:
         organisations = organisations.filter(name__icontains=query)
+    if not request.user.provider_role:
+        # Most customers belong to one organisation: take them straight to it.
+        only = list(organisations.values_list("pk", flat=True)[:2])
+        if len(only) == 1:
+            return redirect("organisation_detail", organisation_id=only[0])
     return render(request, "organisations/list.html", {"organisations": organisations, "query": query})
 
 

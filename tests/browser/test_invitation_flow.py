@@ -90,7 +90,7 @@ def test_invited_customer_signs_up_and_uses_totp(
     sign_in(customer, "nora@nordwind.example", NEW_PASSWORD)
     assert customer.url.startswith(live_server.url + "/account/2fa/authenticate/")
     assert customer.get_by_role("heading", level=1).inner_text() == "Two-Factor Authentication"
-    customer.get_by_label("Authenticator code").fill(totp_code(secret))
+    customer.get_by_label("Code").fill(totp_code(secret))
     follow(customer, customer.get_by_role("button", name="Sign in"))
     assert customer.url == live_server.url + "/"
     assert customer.get_by_role("heading", level=1).inner_text() == "Welcome, Nora Nordwind"

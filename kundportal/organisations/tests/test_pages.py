@@ -18,7 +18,7 @@ def test_it_lists_only_the_organisations_a_user_may_see(login, provider_admin, a
     assert {o.name for o in login(provider_admin).get("/organisations/").context["organisations"]} == {
         "Acme AB", "Other GmbH"}
     assert [o.name for o in login(account_manager).get("/organisations/").context["organisations"]] == ["Acme AB"]
-    assert [o.name for o in login(customer_admin).get("/organisations/").context["organisations"]] == ["Acme AB"]
+    assert login(customer_admin).get("/organisations/")["Location"] == f"/organisations/{organisation.pk}/"
 
 
 def test_it_hides_another_organisation_from_an_outsider(login, organisation, outsider, customer_member):
@@ -154,3 +154,12 @@ def test_it_keeps_the_dashboard_and_member_list_query_counts_flat(login, organis
             response = client.get(f"/organisations/{organisation.pk}/")
         assert len(response.context["memberships"]) == 1001
         assert max(small[user]) <= 16
+
+
+def test_it_counts_all_members_when_a_customer_lists_organisations(login, organisation, customer_admin,
+                                                                   customer_member, customer_viewer):
+    from kundportal.core.dashboard import _organisations
+
+    assert [o.member_count for o in _organisations(customer_admin)] == [3]
+    response = login(customer_admin).get("/organisations/")
+    assert response.status_code == 302 and response["Location"] == f"/organisations/{organisation.pk}/"
