@@ -39,6 +39,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -329,10 +330,11 @@ def count_queries() -> None:
     big = Organisation.objects.get(name=BIG_ORG)
     small = Organisation.objects.get(name=SMALL_ORG)
     admin = User.objects.get(email=PROVIDER_ADMIN)
+    big_n = f"{big.memberships.count():,}"
     cases = [
         ("GET /", "provider admin", admin, "/", None),
         ("GET /", "customer admin, 10-member org", User.objects.get(email=SMALL_ADMIN), "/", None),
-        ("GET /", "customer admin, 1,000-member org", User.objects.get(email=CUSTOMER_ADMIN), "/", None),
+        ("GET /", f"customer admin, {big_n}-member org", User.objects.get(email=CUSTOMER_ADMIN), "/", None),
         (
             "GET /organisations/<id>/",
             "provider admin, 10 members",
@@ -342,7 +344,7 @@ def count_queries() -> None:
         ),
         (
             "GET /organisations/<id>/",
-            "provider admin, 1,000 members",
+            f"provider admin, {big_n} members",
             admin,
             f"/organisations/{big.pk}/",
             None,
@@ -356,7 +358,7 @@ def count_queries() -> None:
         ),
         (
             "GET /organisations/<id>/",
-            "customer admin, 1,000 members",
+            f"customer admin, {big_n} members",
             User.objects.get(email=CUSTOMER_ADMIN),
             f"/organisations/{big.pk}/",
             None,
@@ -462,23 +464,32 @@ def rss_kib(pids: list[int]) -> int:
 
 
 class RssSampler(threading.Thread):
-    """Samples the summed VmRSS of a process tree every 20 ms; re-reads the tree once a second."""
+    """Samples the summed VmRSS of a process tree every 20 ms; re-reads the tree once a second.
+
+    take() returns the peak since the previous take() (or the start), so one run can tell phases apart.
+    """
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
-        self.pid, self.peak, self.stopped = pid, 0, threading.Event()
+        self.pid, self.peak, self.stopped, self.lock = pid, 0, threading.Event(), threading.Lock()
 
     def run(self) -> None:
         pids, refreshed = descendants(self.pid), time.monotonic()
         while not self.stopped.wait(0.02):
             if time.monotonic() - refreshed > 1:
                 pids, refreshed = descendants(self.pid), time.monotonic()
-            self.peak = max(self.peak, rss_kib(pids))
+            rss = rss_kib(pids)
+            with self.lock:
+                self.peak = max(self.peak, rss)
 
-    def stop(self) -> int:
+    def take(self) -> int:
+        with self.lock:
+            peak, self.peak = self.peak, rss_kib(descendants(self.pid))
+        return peak
+
+    def stop(self) -> None:
         self.stopped.set()
         self.join()
-        return self.peak
 
 
 @dataclass
@@ -525,28 +536,78 @@ def wait_until_up(server: Server, path: str, timeout: float = 60) -> None:
     )
 
 
+def listening_inodes(port: int) -> set[str]:
+    """Socket inodes listening on 127.0.0.1:port (or any address), from /proc/net/tcp and tcp6."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                    inodes.add(fields[9])
+    return inodes
+
+
+def owns_ports(pid: int, ports: list[int]) -> bool:
+    """Whether every port is listened on by pid's process tree, and by nobody else."""
+    held = set()
+    for member in descendants(pid):
+        for fd in Path(f"/proc/{member}/fd").glob("*"):
+            with contextlib.suppress(OSError):
+                held.add(os.readlink(fd))
+    for port in ports:
+        inodes = listening_inodes(port)
+        if not inodes or not all(f"socket:[{inode}]" in held for inode in inodes):
+            return False
+    return True
+
+
 def start(
-    name: str, command: list[str], env: dict[str, str] | None, base: str, log: Path, ready: str
-) -> Server:
-    handle = log.open("ab")
-    process = subprocess.Popen(
-        command,
-        env=env,
-        cwd=ROOT,
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    handle.close()
-    server = Server(name, base, process, log)
-    STARTED.append(server)
-    wait_until_up(server, ready)
-    time.sleep(0.5)  # let the workers settle before the idle reading
-    server.idle_kib = rss_kib(descendants(process.pid))
-    server.sampler = RssSampler(process.pid)
-    server.sampler.start()
-    return server
+    name: str,
+    build: Callable[[list[int]], tuple[list[str], str]],
+    nports: int,
+    env: dict[str, str] | None,
+    log: Path,
+    ready: str,
+) -> tuple[Server, list[int]]:
+    """Start `build(ports)` on free ports, wait for `ready`, and check that the ports are really ours.
+
+    The machine is shared: another program can take a port between free_port() and the server's bind, and
+    then answer the readiness check itself (another Kundportal answers /healthz too). So after the check,
+    the listening sockets must belong to our process tree; if not, stop and try again on other ports.
+    """
+    for attempt in range(3):
+        ports = [free_port() for _ in range(nports)]
+        command, base = build(ports)
+        with log.open("ab") as handle:
+            process = subprocess.Popen(
+                command,
+                env=env,
+                cwd=ROOT,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        server = Server(name, base, process, log)
+        STARTED.append(server)
+        try:
+            wait_until_up(server, ready)
+            time.sleep(0.5)  # let the workers settle before the idle reading
+            if process.poll() is not None or not owns_ports(process.pid, ports):
+                raise RuntimeError(f"{name}: ports {ports} are not (or no longer) held by our process")
+        except RuntimeError as error:
+            server.stop()
+            STARTED.remove(server)
+            if attempt == 2:
+                raise
+            print(f"  {error}; retrying on other ports", file=sys.stderr)
+            continue
+        server.idle_kib = rss_kib(descendants(process.pid))
+        server.sampler = RssSampler(process.pid)
+        server.sampler.start()
+        return server, ports
+    raise AssertionError("unreachable")
 
 
 STARTED: list[Server] = []
@@ -688,47 +749,49 @@ def one_run(
     schemes = ["http", "https"] if args.https else ["http"]
     servers: list[Server] = []
     try:
-        ports = {scheme: free_port() for scheme in schemes}
+        ports: dict[str, int] = {}
         for scheme in schemes:
-            command = [str(KUNDPORTAL), "serve", "--port", str(ports[scheme]), "--workers", "1"]
-            if scheme == "http":
-                command.insert(2, "--http")
-            servers.append(
-                start(
-                    f"kundportal-{scheme}",
-                    command,
-                    env,
-                    f"{scheme}://127.0.0.1:{ports[scheme]}",
-                    logs / f"kundportal-{scheme}-{number}.log",
-                    "/healthz",
-                )
+
+            def portal(chosen: list[int], scheme: str = scheme) -> tuple[list[str], str]:
+                command = [str(KUNDPORTAL), "serve", "--port", str(chosen[0]), "--workers", "1"]
+                if scheme == "http":
+                    command.insert(2, "--http")
+                return command, f"{scheme}://127.0.0.1:{chosen[0]}"
+
+            server, (ports[scheme],) = start(
+                f"kundportal-{scheme}", portal, 1, env, logs / f"kundportal-{scheme}-{number}.log", "/healthz"
             )
+            servers.append(server)
 
         # The static reference: the portal's own login page, saved as a file (similar size and markup).
         www = work / "nginx" / "www"
-        static = servers[0].base + "/account/login/"
-        (www / "index.html").write_bytes(new_session(False).get(static).content)
-        nginx_ports = {scheme: free_port() for scheme in schemes}
-        config = nginx_config(
-            work / "nginx", nginx_ports["http"], nginx_ports.get("https"), data / "tls.crt", data / "tls.key"
-        )
-        nginx = start(
-            "nginx",
-            [NGINX, "-c", str(config)],
-            None,
-            f"http://127.0.0.1:{nginx_ports['http']}",
-            logs / f"nginx-{number}.log",
-            "/index.html",
+        (www / "index.html").write_bytes(new_session(False).get(servers[0].base + "/account/login/").content)
+
+        def reference(chosen: list[int]) -> tuple[list[str], str]:
+            https_port = chosen[1] if len(chosen) > 1 else None
+            config = nginx_config(work / "nginx", chosen[0], https_port, data / "tls.crt", data / "tls.key")
+            return [NGINX, "-c", str(config)], f"http://127.0.0.1:{chosen[0]}"
+
+        nginx, chosen = start(
+            "nginx", reference, len(schemes), None, logs / f"nginx-{number}.log", "/index.html"
         )
         servers.append(nginx)
+        nginx_ports = dict(zip(schemes, chosen, strict=True))
 
+        memory = {s.name: {"idle": s.idle_kib, "login": 0, "pages": 0} for s in servers}
         for scheme in schemes:
             base = f"{scheme}://127.0.0.1:{ports[scheme]}"
             https = scheme == "https"
+            portal = servers[schemes.index(scheme)]
+            portal.sampler.take()
             admin = login(base, PROVIDER_ADMIN, password, https)
             anna = login(base, CUSTOMER_ADMIN, password, https)
+            # Logging in hashes with Argon2 (Django's default: 100 MiB memory cost), so its peak is its own.
+            memory[portal.name]["login"] = portal.sampler.take()
+            nginx.sampler.take()
             anonymous = new_session(https)
             big, small = f"{base}/organisations/{ids['big']}/", f"{base}/organisations/{ids['small']}/"
+            big_n = f"{args.members:,}"
             targets = [
                 Target(
                     "nginx static file",
@@ -746,7 +809,7 @@ def one_run(
                     "csrfmiddlewaretoken",
                 ),
                 Target("GET /", "provider admin", admin, base + "/", "Welcome"),
-                Target("GET /", "customer admin (Nordbygg, 1,000 members)", anna, base + "/", "Welcome"),
+                Target("GET /", f"customer admin ({BIG_ORG}, {big_n} members)", anna, base + "/", "Welcome"),
                 Target(
                     "GET /organisations/<id>/",
                     "provider admin, 10 members",
@@ -756,7 +819,7 @@ def one_run(
                 ),
                 Target(
                     "GET /organisations/<id>/",
-                    "provider admin, 1,000 members",
+                    f"provider admin, {big_n} members",
                     admin,
                     big,
                     f"person{args.members - 3:04d}@nordbygg.example",
@@ -764,6 +827,8 @@ def one_run(
             ]
             started = time.monotonic()
             measure(targets, args.requests, args.warmup)
+            memory[portal.name]["pages"] = portal.sampler.take()
+            memory["nginx"]["pages"] = max(memory["nginx"]["pages"], nginx.sampler.take())
             reference = statistics.median(targets[0].times)
             result["pages"][scheme] = [
                 {
@@ -782,12 +847,11 @@ def one_run(
                 f"in {time.monotonic() - started:.0f}s",
                 file=sys.stderr,
             )
+        result["memory"] = memory
     finally:
         for server in servers:
-            peak = server.sampler.stop() if server.sampler else 0
             server.stop()
             STARTED.remove(server)
-            result["memory"][server.name] = {"idle": server.idle_kib, "peak": max(peak, server.idle_kib)}
     return result
 
 
@@ -869,16 +933,23 @@ def report(
         "",
         "## Memory (peak RSS of the process tree, sampled from /proc every 20 ms)",
         "",
-        "| process tree | idle MiB | peak MiB | peak - idle MiB |",
-        "| --- | ---: | ---: | ---: |",
+        "| process tree | idle MiB | peak while logging in MiB | peak during timed requests MiB "
+        "| timed peak - idle MiB |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
     for name in runs[0]["memory"]:
-        idle = statistics.median(r["memory"][name]["idle"] for r in runs) / 1024
-        peak = statistics.median(r["memory"][name]["peak"] for r in runs) / 1024
-        lines.append(f"| {name} | {idle:.1f} | {peak:.1f} | {peak - idle:.1f} |")
+
+        def mib(phase: str, name: str = name) -> float:
+            return statistics.median(r["memory"][name][phase] for r in runs) / 1024
+
+        login = f"{mib('login'):.1f}" if mib("login") else "—"
+        idle, pages = mib("idle"), mib("pages")
+        lines.append(f"| {name} | {idle:.1f} | {login} | {pages:.1f} | {pages - idle:.1f} |")
     lines += [
         "",
-        "Idle is read once /healthz answers (Django is loaded; URLconf and templates are not yet).",
+        "Idle is read once /healthz answers (Django is loaded; URLconf and templates are not yet). "
+        "Logging in hashes the password with Argon2 (Django's default memory cost: 100 MiB), "
+        "hence its own column.",
         "",
         "## SQL queries per request (Django test client, in-process, second request after a warm-up)",
         "",

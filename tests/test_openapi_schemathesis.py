@@ -1,7 +1,7 @@
-"""The API against its own OpenAPI document: generated requests never crash the server, answers match the schema.
+"""The API against its own OpenAPI document: generated requests never crash it, answers match the schema.
 
-Schemathesis calls the WSGI application in-process (no server, no network), over HTTPS as in production, with a
-provider admin's bearer token so that requests get past authentication into the endpoints.
+Schemathesis calls the WSGI application in-process (no server, no network), over HTTPS as in production,
+with a provider admin's bearer token so that requests get past authentication into the endpoints.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ def admin_token(provider_admin: object) -> str:
 
 
 @pytest.fixture
-def known_ids(provider_admin: object, customer_admin: object, customer_member: object, outsider: object) -> dict:
+def known_ids(
+    provider_admin: object, customer_admin: object, customer_member: object, outsider: object
+) -> dict:
     """Ids of objects that exist, for path parameters: random UUIDs alone would only ever reach the 404s."""
     from kundportal.accounts.services import create_api_token
     from kundportal.organisations.access import organisation_access
@@ -35,16 +37,24 @@ def known_ids(provider_admin: object, customer_admin: object, customer_member: o
 
     membership = Membership.objects.select_related("organisation").get(user=customer_member)
     organisation = membership.organisation
-    invitation = invite_member(actor=customer_admin, access=organisation_access(customer_admin, organisation),
-                               email="nina@acme.example", role="viewer")
+    invitation = invite_member(
+        actor=customer_admin,
+        access=organisation_access(customer_admin, organisation),
+        email="nina@acme.example",
+        role="viewer",
+    )
     spare_token, _secret = create_api_token(actor=provider_admin, name="spare, to be revoked")
-    return {"organisation_id": organisation.pk, "membership_id": membership.pk, "invitation_id": invitation.pk,
-            "token_id": spare_token.pk}
+    return {
+        "organisation_id": organisation.pk,
+        "membership_id": membership.pk,
+        "invitation_id": invitation.pk,
+        "token_id": spare_token.pk,
+    }
 
 
 def load_schema() -> schemathesis.schemas.BaseSchema:
-    # Loaded when the module is collected (schemathesis' lazy `from_fixture` loader does not work with pytest 9:
-    # it writes the private `Function._nodeid`). Serving the document needs no database.
+    # Loaded when the module is collected: schemathesis' lazy `from_fixture` loader fails under pytest 9
+    # (it writes the private `Function._nodeid`). Serving the document needs no database.
     from kundportal.wsgi import application
 
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application, base_url=BASE_URL)
@@ -53,19 +63,19 @@ def load_schema() -> schemathesis.schemas.BaseSchema:
 schema = load_schema()
 
 
-# The WSGI handler closes the database connection after each request, which a test inside a transaction
-# cannot survive: this test commits for real and pytest-django flushes the database afterwards.
+# The real WSGI handler (unlike Django's test client) closes the database connection after each request, which
+# a test inside a transaction cannot survive on PostgreSQL (in-memory SQLite ignores the close): so this test
+# commits for real and pytest-django flushes the database afterwards.
 @pytest.mark.django_db(transaction=True)
 @schema.parametrize()
 @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
 def test_it_answers_generated_requests_without_errors_and_as_documented(case, admin_token, known_ids):
     def call_and_validate() -> None:
-        r = case.call_and_validate(
+        case.call_and_validate(
             base_url=BASE_URL,
             headers={"Authorization": f"Bearer {admin_token}"},
             checks=[not_a_server_error, response_schema_conformance],
         )
-        print("STAT", case.method, case.operation.path, r.status_code)
 
     call_and_validate()
     # Once more with ids that exist (the generated query and body stay), to get past the lookups.
@@ -75,7 +85,7 @@ def test_it_answers_generated_requests_without_errors_and_as_documented(case, ad
         call_and_validate()
 
 
-# --- The document and the interactive docs ---------------------------------------------------------------------
+# --- The document and the interactive docs -----------------------------------------------------------------
 
 
 @pytest.mark.django_db
@@ -88,8 +98,12 @@ def test_it_serves_an_openapi_31_document_declaring_bearer_tokens(client):
     assert document["info"]["title"] == "Kundportal API"
     schemes = document["components"]["securitySchemes"]
     assert {"type": "http", "scheme": "bearer"} in schemes.values()
-    for path in ("/api/v1/organisations", "/api/v1/organisations/{organisation_id}/members", "/api/v1/me",
-                 "/api/v1/tokens"):
+    for path in (
+        "/api/v1/organisations",
+        "/api/v1/organisations/{organisation_id}/members",
+        "/api/v1/me",
+        "/api/v1/tokens",
+    ):
         assert path in document["paths"]
 
 

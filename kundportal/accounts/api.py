@@ -49,8 +49,10 @@ class TokenCreated(TokenOut):
 
 
 class ProfileIn(Schema):
-    full_name: str = Field(default="", max_length=150)
-    language: str = Field(pattern="^(en|sv|de)$")
+    """A partial update: a field left out (or null) keeps its value."""
+
+    full_name: str | None = Field(default=None, max_length=150)
+    language: str | None = Field(default=None, pattern="^(en|sv|de)$")
 
 
 def _me(user: User) -> dict[str, object]:
@@ -72,8 +74,13 @@ def me(request: HttpRequest) -> dict[str, object]:
 
 @router.patch("/me", response=MeOut, summary="Change your name or language")
 def update_me(request: HttpRequest, payload: ProfileIn) -> dict[str, object]:
-    services.update_profile(actor=request.user, full_name=payload.full_name, language=payload.language)
-    return _me(request.user)
+    user = request.user
+    services.update_profile(
+        actor=user,
+        full_name=user.full_name if payload.full_name is None else payload.full_name,
+        language=user.language if payload.language is None else payload.language,
+    )
+    return _me(user)
 
 
 @router.get("/tokens", response=list[TokenOut], summary="Your active API tokens")

@@ -10,7 +10,7 @@ MAX_OFFSET = 2**63 - 1
 
 
 class BoundedLimitOffsetPagination(LimitOffsetPagination):
-    """Ninja's limit/offset pages, with an offset bounded so that an absurd one is a 422, not a server error."""
+    """Ninja's limit/offset pages, with the offset bounded so that an absurd one is a 422, not a 500."""
 
     class Input(LimitOffsetPagination.Input):
         offset: int = Field(0, ge=0, le=MAX_OFFSET)

@@ -1,5 +1,5 @@
-# No `from __future__ import annotations` here: @paginate wraps the view in a function from ninja's own module,
-# so string annotations such as `UUID` would be resolved there and fail (every paginated call would be a 500).
+# No `from __future__ import annotations` here: @paginate wraps the view in a function of ninja's own module,
+# so string annotations such as `UUID` would be resolved there and fail (every paginated call was a 500).
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
