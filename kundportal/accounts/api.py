@@ -5,9 +5,10 @@ from typing import Annotated
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field, StringConstraints
 
+from kundportal.core.schemas import InputSchema
 from kundportal.accounts import services
 from kundportal.accounts.access import get_api_token_for_user
 from kundportal.accounts.models import User
@@ -39,7 +40,7 @@ class TokenOut(Schema):
     last_used_at: datetime | None
 
 
-class TokenIn(Schema):
+class TokenIn(InputSchema):
     # Stripped before the length check, so a name of blanks is refused rather than stored empty.
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
@@ -48,7 +49,7 @@ class TokenCreated(TokenOut):
     token: str
 
 
-class ProfileIn(Schema):
+class ProfileIn(InputSchema):
     """A partial update: a field left out (or null) keeps its value."""
 
     full_name: str | None = Field(default=None, max_length=150)
@@ -85,17 +86,17 @@ def update_me(request: HttpRequest, payload: ProfileIn) -> dict[str, object]:
 
 @router.get("/tokens", response=list[TokenOut], summary="Your active API tokens")
 def list_tokens(request: HttpRequest) -> object:
-    return request.user.api_tokens.filter(revoked_at__isnull=True)
+    return request.user.api_tokens.active()
 
 
 @router.post("/tokens", response={201: TokenCreated}, summary="Create an API token (shown once)")
-def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, object]]:
+def create_token(request: HttpRequest, payload: TokenIn) -> Status:
     token, secret = services.create_api_token(actor=request.user, name=payload.name, request=request)
-    return 201, {**TokenOut.from_orm(token).dict(), "token": secret}
+    return Status(201, {**TokenOut.model_validate(token).model_dump(), "token": secret})
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke one of your API tokens")
-def revoke_token(request: HttpRequest, token_id: UUID) -> tuple[int, None]:
+def revoke_token(request: HttpRequest, token_id: UUID) -> Status:
     token = get_api_token_for_user(request.user, token_id)
     services.revoke_api_token(actor=request.user, token=token, request=request)
-    return 204, None
+    return Status(204, None)

@@ -38,7 +38,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "token_form": TokenForm(),
-        "tokens": user.api_tokens.filter(revoked_at__isnull=True),
+        "tokens": user.api_tokens.active(),
         "new_token": request.session.pop("kp_new_token", None),
     }
     return render(request, "accounts/settings.html", context)

@@ -6,10 +6,11 @@ from uuid import UUID
 
 from django.db.models import Count
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import Field
 
+from kundportal.core.schemas import InputSchema
 from kundportal.core.pagination import BoundedLimitOffsetPagination
 from kundportal.organisations import services
 from kundportal.organisations.access import get_invitation_for_user, get_membership_for_user, get_organisation_for_user
@@ -27,7 +28,7 @@ class OrganisationOut(Schema):
     member_count: int = 0
 
 
-class OrganisationIn(Schema):
+class OrganisationIn(InputSchema):
     name: str = Field(min_length=1, max_length=200)
     kind: Literal["company", "private"] = "company"
     require_mfa: bool = False
@@ -42,12 +43,12 @@ class MemberOut(Schema):
     created_at: datetime
 
 
-class RoleIn(Schema):
+class RoleIn(InputSchema):
     role: Literal["admin", "member", "viewer"]
 
 
-class InvitationIn(Schema):
-    email: str = Field(max_length=254)
+class InvitationIn(InputSchema):
+    email: str = Field(max_length=254, json_schema_extra={"format": "email"})
     role: Literal["admin", "member", "viewer"] = "member"
     full_name: str = Field(default="", max_length=150)
 
@@ -73,9 +74,9 @@ def list_organisations(request: HttpRequest) -> object:
 
 
 @router.post("/organisations", response={201: OrganisationOut}, summary="Create a customer organisation (staff)")
-def create_organisation(request: HttpRequest, payload: OrganisationIn) -> tuple[int, Organisation]:
-    organisation = services.create_organisation(actor=request.user, request=request, **payload.dict())
-    return 201, organisation
+def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Status:
+    organisation = services.create_organisation(actor=request.user, request=request, **payload.model_dump())
+    return Status(201, organisation)
 
 
 @router.get("/organisations/{organisation_id}", response=OrganisationOut)
@@ -102,10 +103,10 @@ def change_role(request: HttpRequest, membership_id: UUID, payload: RoleIn) -> d
 
 
 @router.delete("/members/{membership_id}", response={204: None}, summary="Remove a member")
-def remove_member(request: HttpRequest, membership_id: UUID) -> tuple[int, None]:
+def remove_member(request: HttpRequest, membership_id: UUID) -> Status:
     membership = get_membership_for_user(request.user, membership_id, manage=True)
     services.remove_member(actor=request.user, membership=membership, request=request)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/organisations/{organisation_id}/invitations", response=list[InvitationOut])
@@ -116,13 +117,13 @@ def list_invitations(request: HttpRequest, organisation_id: UUID) -> object:
 
 @router.post("/organisations/{organisation_id}/invitations", response={201: InvitationOut},
              summary="Invite someone by email")
-def invite(request: HttpRequest, organisation_id: UUID, payload: InvitationIn) -> tuple[int, object]:
+def invite(request: HttpRequest, organisation_id: UUID, payload: InvitationIn) -> Status:
     access = get_organisation_for_user(request.user, organisation_id, manage=True)
-    return 201, services.invite_member(actor=request.user, access=access, request=request, **payload.dict())
+    return Status(201, services.invite_member(actor=request.user, access=access, request=request, **payload.model_dump()))
 
 
 @router.delete("/invitations/{invitation_id}", response={204: None}, summary="Withdraw an invitation")
-def revoke_invitation(request: HttpRequest, invitation_id: UUID) -> tuple[int, None]:
+def revoke_invitation(request: HttpRequest, invitation_id: UUID) -> Status:
     invitation = get_invitation_for_user(request.user, invitation_id, manage=True)
     services.revoke_invitation(actor=request.user, invitation=invitation, request=request)
-    return 204, None
+    return Status(204, None)
