@@ -75,4 +75,6 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
 
 @api.exception_handler(InvitationNotUsable)
 def on_invitation_unusable(request: HttpRequest, exc: InvitationNotUsable) -> HttpResponse:
-    return api.create_response(request, {"detail": "The invitation was used, withdrawn or has expired."}, status=410)
+    return api.create_response(
+        request, {"detail": "The invitation was used, withdrawn or has expired."}, status=410
+    )

@@ -7,6 +7,7 @@ permissions.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -115,10 +116,8 @@ def secret_from_env_or_file(name: str, fallback: Path) -> str:
     if file_name := env_str(f"{name}_FILE"):
         return read_secret_file(f"{name}_FILE", Path(file_name))
     if not fallback.exists():
-        try:
+        with contextlib.suppress(FileExistsError):  # another worker wrote it first
             write_secret_file(fallback, secrets.token_urlsafe(50).encode())
-        except FileExistsError:
-            pass
     return read_secret_file(name, fallback)
 
 

@@ -1,11 +1,11 @@
 """EMAIL_URL → Django's email settings.
 
-    smtp://user:pass@host:25         plain SMTP (add ?tls=1 for STARTTLS)
-    smtp+tls://user:pass@host:587    SMTP with STARTTLS
-    smtps://user:pass@host:465       SMTP over TLS
-    console:                         print mails to the server's console (what `make run` uses)
-    file:///path/to/dir              write each mail to a file
-    memory:                          keep mails in memory (tests)
+smtp://user:pass@host:25         plain SMTP (add ?tls=1 for STARTTLS)
+smtp+tls://user:pass@host:587    SMTP with STARTTLS
+smtps://user:pass@host:465       SMTP over TLS
+console:                         print mails to the server's console (what `make run` uses)
+file:///path/to/dir              write each mail to a file
+memory:                          keep mails in memory (tests)
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ def email_settings(url: str) -> dict[str, object]:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in BACKENDS:
-        raise ConfigError("EMAIL_URL", f"unsupported scheme {scheme!r}; use smtp://, smtps://, console: or file://")
+        raise ConfigError(
+            "EMAIL_URL", f"unsupported scheme {scheme!r}; use smtp://, smtps://, console: or file://"
+        )
     options: dict[str, object] = {}
     if scheme == "file":
         if not parts.path:

@@ -280,7 +280,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_choice(
-        "KUNDPORTAL_LOG_LEVEL", "info", ("debug", "info", "warning", "error")
-    ).upper()},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("KUNDPORTAL_LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
+    },
 }

@@ -30,14 +30,25 @@ urlpatterns = [
     path("audit/export.csv", audit.audit_csv, name="audit_csv"),
     path("organisations/", organisations.organisation_list, name="organisation_list"),
     path("organisations/new/", organisations.organisation_create, name="organisation_create"),
-    path("organisations/<uuid:organisation_id>/", organisations.organisation_detail, name="organisation_detail"),
+    path(
+        "organisations/<uuid:organisation_id>/", organisations.organisation_detail, name="organisation_detail"
+    ),
     path("organisations/<uuid:organisation_id>/invite/", organisations.invite_member, name="invite_member"),
-    path("organisations/<uuid:organisation_id>/settings/", organisations.organisation_settings,
-         name="organisation_settings"),
-    path("organisations/<uuid:organisation_id>/managers/", organisations.manage_managers, name="manage_managers"),
+    path(
+        "organisations/<uuid:organisation_id>/settings/",
+        organisations.organisation_settings,
+        name="organisation_settings",
+    ),
+    path(
+        "organisations/<uuid:organisation_id>/managers/",
+        organisations.manage_managers,
+        name="manage_managers",
+    ),
     path("members/<uuid:membership_id>/role/", organisations.change_role, name="change_role"),
     path("members/<uuid:membership_id>/remove/", organisations.remove_member, name="remove_member"),
-    path("invitations/<uuid:invitation_id>/revoke/", organisations.revoke_invitation, name="revoke_invitation"),
+    path(
+        "invitations/<uuid:invitation_id>/revoke/", organisations.revoke_invitation, name="revoke_invitation"
+    ),
     path("invitations/<str:token>/", organisations.accept_invitation, name="invitation_accept"),
     path("admin/", admin.site.urls),
 ]

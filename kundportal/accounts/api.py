@@ -8,10 +8,10 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import Field, StringConstraints
 
-from kundportal.core.schemas import InputSchema
 from kundportal.accounts import services
 from kundportal.accounts.access import get_api_token_for_user
 from kundportal.accounts.models import User
+from kundportal.core.schemas import InputSchema
 from kundportal.organisations.models import Membership
 
 router = Router(tags=["accounts"])
@@ -57,9 +57,14 @@ class ProfileIn(InputSchema):
 
 
 def _me(user: User) -> dict[str, object]:
-    memberships = Membership.objects.filter(user=user).select_related("organisation").order_by("organisation__name")
+    memberships = (
+        Membership.objects.filter(user=user).select_related("organisation").order_by("organisation__name")
+    )
     return {
-        "id": user.pk, "email": user.email, "full_name": user.full_name, "language": user.language,
+        "id": user.pk,
+        "email": user.email,
+        "full_name": user.full_name,
+        "language": user.language,
         "provider_role": user.provider_role,
         "memberships": [
             {"organisation_id": m.organisation_id, "organisation_name": m.organisation.name, "role": m.role}

@@ -26,7 +26,9 @@ def on_logout(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> No
 
 
 @receiver(user_login_failed, dispatch_uid="audit-login-failed")
-def on_login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
+def on_login_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
     # The attempted email is kept (it helps spot credential stuffing); the password never is.
     attempted = str(credentials.get("email") or credentials.get("username") or "")[:254]
     record_event(Action.LOGIN_FAILED, request=request, actor_label=attempted)
@@ -43,10 +45,14 @@ def on_password_reset(sender: Any, request: HttpRequest, user: Any, **kwargs: An
 
 
 @receiver(authenticator_added, dispatch_uid="audit-mfa-added")
-def on_authenticator_added(sender: Any, request: HttpRequest, user: Any, authenticator: Any, **kwargs: Any) -> None:
+def on_authenticator_added(
+    sender: Any, request: HttpRequest, user: Any, authenticator: Any, **kwargs: Any
+) -> None:
     record_event(Action.MFA_ADDED, actor=user, request=request, kind=authenticator.type)
 
 
 @receiver(authenticator_removed, dispatch_uid="audit-mfa-removed")
-def on_authenticator_removed(sender: Any, request: HttpRequest, user: Any, authenticator: Any, **kwargs: Any) -> None:
+def on_authenticator_removed(
+    sender: Any, request: HttpRequest, user: Any, authenticator: Any, **kwargs: Any
+) -> None:
     record_event(Action.MFA_REMOVED, actor=user, request=request, kind=authenticator.type)

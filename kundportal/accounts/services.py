@@ -16,7 +16,10 @@ def create_api_token(*, actor: User, name: str, request: HttpRequest | None = No
     """A new token for `actor`. Returns the row and the token itself, which is never stored or shown again."""
     secret = ApiToken.generate()
     token = ApiToken.objects.create(
-        user=actor, name=name.strip(), token_hash=ApiToken.hash(secret), hint=secret[: len(ApiToken.PREFIX) + 4]
+        user=actor,
+        name=name.strip(),
+        token_hash=ApiToken.hash(secret),
+        hint=secret[: len(ApiToken.PREFIX) + 4],
     )
     record_event(Action.TOKEN_CREATED, actor=actor, target=token, request=request)
     return token, secret
@@ -49,11 +52,15 @@ def update_profile(*, actor: User, full_name: str, language: str) -> User:
 
 
 @transaction.atomic
-def update_portal_settings(*, actor: User, require_staff_mfa: bool, request: HttpRequest | None = None) -> None:
+def update_portal_settings(
+    *, actor: User, require_staff_mfa: bool, request: HttpRequest | None = None
+) -> None:
     if not actor.is_provider_admin:
         raise PermissionDenied
     portal = PortalSettings.load()
     if portal.require_staff_mfa != require_staff_mfa:
         portal.require_staff_mfa = require_staff_mfa
         portal.save()
-        record_event(Action.PORTAL_SETTINGS, actor=actor, request=request, require_staff_mfa=require_staff_mfa)
+        record_event(
+            Action.PORTAL_SETTINGS, actor=actor, request=request, require_staff_mfa=require_staff_mfa
+        )

@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
@@ -26,8 +26,10 @@ from kundportal.organisations.models import Invitation
 @login_required
 def account_settings(request: HttpRequest) -> HttpResponse:
     user = request.user
-    form = ProfileForm(request.POST or None,
-                       initial={"full_name": user.full_name, "language": user.language or request.LANGUAGE_CODE})
+    form = ProfileForm(
+        request.POST or None,
+        initial={"full_name": user.full_name, "language": user.language or request.LANGUAGE_CODE},
+    )
     if request.method == "POST" and form.is_valid():
         services.update_profile(actor=user, **form.cleaned_data)
         translation.activate(user.language)
@@ -49,7 +51,9 @@ def account_settings(request: HttpRequest) -> HttpResponse:
 def token_create(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST)
     if form.is_valid():
-        _token, secret = services.create_api_token(actor=request.user, name=form.cleaned_data["name"], request=request)
+        _token, secret = services.create_api_token(
+            actor=request.user, name=form.cleaned_data["name"], request=request
+        )
         # Shown once on the next page, then gone: the session keeps it only until it is displayed.
         request.session["kp_new_token"] = secret
     else:
@@ -75,10 +79,14 @@ def set_language(request: HttpRequest) -> HttpResponse:
     return django_set_language(request)
 
 
-def _staff_page(request: HttpRequest, invite_form: StaffInviteForm, settings_form: PortalSettingsForm) -> HttpResponse:
+def _staff_page(
+    request: HttpRequest, invite_form: StaffInviteForm, settings_form: PortalSettingsForm
+) -> HttpResponse:
     context = {
         "staff": User.objects.exclude(provider_role="").order_by("email"),
-        "invitations": Invitation.objects.pending().filter(organisation__isnull=True).select_related("invited_by"),
+        "invitations": Invitation.objects.pending()
+        .filter(organisation__isnull=True)
+        .select_related("invited_by"),
         "invite_form": invite_form,
         "settings_form": settings_form,
     }
@@ -98,7 +106,9 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
     form = StaffInviteForm(request.POST)
     if form.is_valid():
         try:
-            invitation = organisation_services.invite_staff(actor=request.user, request=request, **form.cleaned_data)
+            invitation = organisation_services.invite_staff(
+                actor=request.user, request=request, **form.cleaned_data
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -56,13 +56,23 @@ class AuditEvent(models.Model):
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     action = models.CharField(_("action"), max_length=64, choices=Action.choices, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-        verbose_name=_("who"), db_constraint=False,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+        db_constraint=False,
     )
     actor_label = models.CharField(_("who"), max_length=254, blank=True)
     organisation = models.ForeignKey(
-        "organisations.Organisation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-        verbose_name=_("organisation"), db_constraint=False,
+        "organisations.Organisation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organisation"),
+        db_constraint=False,
     )
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True)

@@ -25,11 +25,15 @@ def _date(value: str) -> date | None:
 
 def _filtered(request: HttpRequest) -> tuple[object, dict[str, str]]:
     events = AuditEvent.objects.select_related("organisation")
-    params = {key: request.GET.get(key, "").strip() for key in ("action", "organisation", "who", "since", "until")}
+    params = {
+        key: request.GET.get(key, "").strip() for key in ("action", "organisation", "who", "since", "until")
+    }
     if params["action"] in Action.values:
         events = events.filter(action=params["action"])
     if params["organisation"]:
-        events = events.filter(organisation__in=Organisation.objects.filter(name__icontains=params["organisation"]))
+        events = events.filter(
+            organisation__in=Organisation.objects.filter(name__icontains=params["organisation"])
+        )
     if params["who"]:
         events = events.filter(actor_label__icontains=params["who"])
     if since := _date(params["since"]):
@@ -59,8 +63,16 @@ def audit_csv(request: HttpRequest) -> HttpResponse:
     writer = csv.writer(_Echo())
     header = ["when", "action", "who", "organisation", "target_type", "target_id", "target", "ip"]
     rows = (
-        [e.at.isoformat(), e.action, e.actor_label, e.organisation.name if e.organisation else "", e.target_type,
-         e.target_id, e.target_label, e.ip or ""]
+        [
+            e.at.isoformat(),
+            e.action,
+            e.actor_label,
+            e.organisation.name if e.organisation else "",
+            e.target_type,
+            e.target_id,
+            e.target_label,
+            e.ip or "",
+        ]
         for e in events.iterator(chunk_size=1000)
     )
     lines = (writer.writerow(row) for chunk in ([header], rows) for row in chunk)

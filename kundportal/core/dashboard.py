@@ -15,17 +15,27 @@ from kundportal.organisations.access import is_provider_staff
 from kundportal.organisations.models import Invitation, Organisation
 
 # Team events a customer sees about their own organisation.
-TEAM_ACTIONS = [Action.INVITATION_SENT, Action.INVITATION_ACCEPTED, Action.ROLE_CHANGED, Action.MEMBER_REMOVED]
+TEAM_ACTIONS = [
+    Action.INVITATION_SENT,
+    Action.INVITATION_ACCEPTED,
+    Action.ROLE_CHANGED,
+    Action.MEMBER_REMOVED,
+]
 
 
 def _organisations(user: User) -> list[Organisation]:
     now = timezone.now()
-    pending = Q(invitations__accepted_at__isnull=True, invitations__revoked_at__isnull=True,
-                invitations__expires_at__gt=now)
+    pending = Q(
+        invitations__accepted_at__isnull=True,
+        invitations__revoked_at__isnull=True,
+        invitations__expires_at__gt=now,
+    )
     return list(
         Organisation.objects.visible_to(user)
-        .annotate(member_count=Count("memberships", distinct=True),
-                  pending_count=Count("invitations", filter=pending, distinct=True))
+        .annotate(
+            member_count=Count("memberships", distinct=True),
+            pending_count=Count("invitations", filter=pending, distinct=True),
+        )
         .order_by("name")[:12]
     )
 
@@ -48,10 +58,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "activity": _activity(user, previous_visit),
         "previous_visit": previous_visit,
         "mfa_enabled": Authenticator.objects.filter(user=user).exists(),
-        "last_login": AuditEvent.objects.filter(actor=user, action=Action.LOGIN).values_list("at", flat=True)[1:2]
+        "last_login": AuditEvent.objects.filter(actor=user, action=Action.LOGIN)
+        .values_list("at", flat=True)[1:2]
         .first(),
         "staff_invitations": Invitation.objects.pending().filter(organisation__isnull=True).count()
-        if user.is_provider_admin else 0,
+        if user.is_provider_admin
+        else 0,
     }
     User.objects.filter(pk=user.pk).update(last_dashboard_visit=timezone.now())
     return render(request, "dashboard.html", context)

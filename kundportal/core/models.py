@@ -36,6 +36,11 @@ class PortalSettings(models.Model):
     def __str__(self) -> str:
         return str(_("Portal settings"))
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        cache.delete(self.CACHE_KEY)
+
     @classmethod
     def load(cls) -> PortalSettings:
         cached = cache.get(cls.CACHE_KEY)
@@ -43,8 +48,3 @@ class PortalSettings(models.Model):
             cached, _created = cls.objects.get_or_create(pk=1)
             cache.set(cls.CACHE_KEY, cached, 300)
         return cached
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        self.pk = 1
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
-        cache.delete(self.CACHE_KEY)

@@ -51,7 +51,9 @@ def readyz(request: HttpRequest) -> HttpResponse:
         else:
             results[name] = "ok"
     ready = all(value == "ok" for value in results.values())
-    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": results}, status=200 if ready else 503)
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", "checks": results}, status=200 if ready else 503
+    )
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -16,14 +16,24 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from kundportal.accounts.models import ProviderRole
-from kundportal.organisations.models import CustomerRole, Invitation, Membership, Organisation, StaffAssignment
+from kundportal.organisations.models import (
+    CustomerRole,
+    Invitation,
+    Membership,
+    Organisation,
+    StaffAssignment,
+)
 
 if TYPE_CHECKING:
     from kundportal.accounts.models import User
 
 
 def is_provider_admin(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.provider_role == ProviderRole.ADMIN)
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and user.provider_role == ProviderRole.ADMIN
+    )
 
 
 def is_provider_staff(user: Any) -> bool:
@@ -71,7 +81,11 @@ def organisation_access(user: User, organisation: Organisation) -> OrganisationA
     staff = is_provider_staff(user)
     role = None
     if not staff:
-        role = Membership.objects.filter(organisation=organisation, user=user).values_list("role", flat=True).first()
+        role = (
+            Membership.objects.filter(organisation=organisation, user=user)
+            .values_list("role", flat=True)
+            .first()
+        )
     return OrganisationAccess(organisation=organisation, customer_role=role, staff=staff)
 
 
@@ -82,7 +96,9 @@ def _parse_uuid(value: UUID | str) -> UUID:
         raise Http404 from None
 
 
-def get_organisation_for_user(user: User, organisation_id: UUID | str, *, manage: bool = False) -> OrganisationAccess:
+def get_organisation_for_user(
+    user: User, organisation_id: UUID | str, *, manage: bool = False
+) -> OrganisationAccess:
     """The organisation with its access for `user`: 404 if they cannot see it, 403 if `manage` and they may not."""
     organisation = Organisation.objects.visible_to(user).filter(pk=_parse_uuid(organisation_id)).first()
     if organisation is None:
@@ -109,7 +125,10 @@ def get_membership_for_user(user: User, membership_id: UUID | str, *, manage: bo
 
 def get_invitation_for_user(user: User, invitation_id: UUID | str, *, manage: bool = False) -> Invitation:
     invitation = (
-        Invitation.objects.visible_to(user).select_related("organisation").filter(pk=_parse_uuid(invitation_id)).first()
+        Invitation.objects.visible_to(user)
+        .select_related("organisation")
+        .filter(pk=_parse_uuid(invitation_id))
+        .first()
     )
     if invitation is None:
         raise Http404

@@ -25,7 +25,15 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ["email", "organisation", "role", "provider_role", "created_at", "expires_at", "accepted_at"]
+    list_display = [
+        "email",
+        "organisation",
+        "role",
+        "provider_role",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+    ]
     search_fields = ["email"]
     readonly_fields = ["token_hash", "invited_by", "accepted_at"]
 

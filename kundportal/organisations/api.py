@@ -10,10 +10,14 @@ from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import Field
 
-from kundportal.core.schemas import InputSchema
 from kundportal.core.pagination import BoundedLimitOffsetPagination
+from kundportal.core.schemas import InputSchema
 from kundportal.organisations import services
-from kundportal.organisations.access import get_invitation_for_user, get_membership_for_user, get_organisation_for_user
+from kundportal.organisations.access import (
+    get_invitation_for_user,
+    get_membership_for_user,
+    get_organisation_for_user,
+)
 from kundportal.organisations.models import Membership, Organisation
 
 router = Router(tags=["organisations"])
@@ -63,17 +67,29 @@ class InvitationOut(Schema):
 
 
 def _member(m: Membership) -> dict[str, object]:
-    return {"id": m.pk, "user_id": m.user_id, "email": m.user.email, "full_name": m.user.full_name, "role": m.role,
-            "created_at": m.created_at}
+    return {
+        "id": m.pk,
+        "user_id": m.user_id,
+        "email": m.user.email,
+        "full_name": m.user.full_name,
+        "role": m.role,
+        "created_at": m.created_at,
+    }
 
 
 @router.get("/organisations", response=list[OrganisationOut], summary="Organisations you can see")
 @paginate(BoundedLimitOffsetPagination)
 def list_organisations(request: HttpRequest) -> object:
-    return Organisation.objects.visible_to(request.user).annotate(member_count=Count("memberships")).order_by("name")
+    return (
+        Organisation.objects.visible_to(request.user)
+        .annotate(member_count=Count("memberships"))
+        .order_by("name")
+    )
 
 
-@router.post("/organisations", response={201: OrganisationOut}, summary="Create a customer organisation (staff)")
+@router.post(
+    "/organisations", response={201: OrganisationOut}, summary="Create a customer organisation (staff)"
+)
 def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Status:
     organisation = services.create_organisation(actor=request.user, request=request, **payload.model_dump())
     return Status(201, organisation)
@@ -91,15 +107,22 @@ def get_organisation(request: HttpRequest, organisation_id: UUID) -> Organisatio
 @paginate(BoundedLimitOffsetPagination)
 def list_members(request: HttpRequest, organisation_id: UUID) -> object:
     access = get_organisation_for_user(request.user, organisation_id)
-    members = Membership.objects.filter(organisation=access.organisation).select_related("user").order_by("user__email")
+    members = (
+        Membership.objects.filter(organisation=access.organisation)
+        .select_related("user")
+        .order_by("user__email")
+    )
     return [_member(m) for m in members]
 
 
 @router.patch("/members/{membership_id}", response=MemberOut, summary="Change a member's role")
 def change_role(request: HttpRequest, membership_id: UUID, payload: RoleIn) -> dict[str, object]:
     membership = get_membership_for_user(request.user, membership_id, manage=True)
-    return _member(services.change_member_role(actor=request.user, membership=membership, role=payload.role,
-                                               request=request))
+    return _member(
+        services.change_member_role(
+            actor=request.user, membership=membership, role=payload.role, request=request
+        )
+    )
 
 
 @router.delete("/members/{membership_id}", response={204: None}, summary="Remove a member")
@@ -115,11 +138,17 @@ def list_invitations(request: HttpRequest, organisation_id: UUID) -> object:
     return access.organisation.invitations.pending()
 
 
-@router.post("/organisations/{organisation_id}/invitations", response={201: InvitationOut},
-             summary="Invite someone by email")
+@router.post(
+    "/organisations/{organisation_id}/invitations",
+    response={201: InvitationOut},
+    summary="Invite someone by email",
+)
 def invite(request: HttpRequest, organisation_id: UUID, payload: InvitationIn) -> Status:
     access = get_organisation_for_user(request.user, organisation_id, manage=True)
-    return Status(201, services.invite_member(actor=request.user, access=access, request=request, **payload.model_dump()))
+    return Status(
+        201,
+        services.invite_member(actor=request.user, access=access, request=request, **payload.model_dump()),
+    )
 
 
 @router.delete("/invitations/{invitation_id}", response={204: None}, summary="Withdraw an invitation")

@@ -32,8 +32,10 @@ class StaffInviteForm(forms.Form):
     full_name = forms.CharField(label=_("Name"), max_length=150, required=False)
     provider_role = forms.ChoiceField(
         label=_("Role"),
-        choices=[(ProviderRole.ACCOUNT_MANAGER, ProviderRole.ACCOUNT_MANAGER.label),
-                 (ProviderRole.ADMIN, ProviderRole.ADMIN.label)],
+        choices=[
+            (ProviderRole.ACCOUNT_MANAGER, ProviderRole.ACCOUNT_MANAGER.label),
+            (ProviderRole.ADMIN, ProviderRole.ADMIN.label),
+        ],
     )
 
 
@@ -43,7 +45,9 @@ class RoleForm(forms.Form):
 
 class AssignManagerForm(forms.Form):
     manager = forms.ModelChoiceField(label=_("Account manager"), queryset=User.objects.none())
-    action = forms.ChoiceField(choices=[("assign", "assign"), ("unassign", "unassign")], widget=forms.HiddenInput)
+    action = forms.ChoiceField(
+        choices=[("assign", "assign"), ("unassign", "unassign")], widget=forms.HiddenInput
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -53,14 +57,19 @@ class AssignManagerForm(forms.Form):
 
 
 class AcceptInvitationForm(forms.Form):
-    full_name = forms.CharField(label=_("Your name"), max_length=150,
-                                widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    full_name = forms.CharField(
+        label=_("Your name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
     password1 = forms.CharField(
-        label=_("Choose a password"), strip=False, help_text=password_validators_help_text_html,
+        label=_("Choose a password"),
+        strip=False,
+        help_text=password_validators_help_text_html,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password2 = forms.CharField(
-        label=_("Repeat the password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("Repeat the password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def clean(self) -> dict[str, object]:

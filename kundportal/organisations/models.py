@@ -36,7 +36,9 @@ class Organisation(UUIDModel):
     """A customer of the provider (a company or a private person): the tenant everything else belongs to."""
 
     name = models.CharField(_("name"), max_length=200)
-    kind = models.CharField(_("kind"), max_length=16, choices=OrganisationKind.choices, default=OrganisationKind.COMPANY)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=OrganisationKind.choices, default=OrganisationKind.COMPANY
+    )
     require_mfa = models.BooleanField(
         _("require multi-factor authentication"),
         default=False,
@@ -65,12 +67,16 @@ class StaffAssignment(UUIDModel):
     """An account manager looks after an organisation: they see it and manage its people."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="staff_assignments")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_assignments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_assignments"
+    )
 
     class Meta:
         verbose_name = _("account manager assignment")
         verbose_name_plural = _("account manager assignments")
-        constraints = [models.UniqueConstraint(fields=["organisation", "user"], name="unique_staff_assignment")]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "user"], name="unique_staff_assignment")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} → {self.organisation}"
@@ -84,7 +90,9 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
 class Membership(UUIDModel):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(_("role"), max_length=16, choices=CustomerRole.choices, default=CustomerRole.MEMBER)
+    role = models.CharField(
+        _("role"), max_length=16, choices=CustomerRole.choices, default=CustomerRole.MEMBER
+    )
 
     objects: ClassVar[MembershipQuerySet] = MembershipQuerySet.as_manager()  # type: ignore[assignment]
 
@@ -122,11 +130,17 @@ class Invitation(UUIDModel):
     email = models.EmailField(_("email address"))
     full_name = models.CharField(_("name"), max_length=150, blank=True)
     role = models.CharField(_("role"), max_length=16, choices=CustomerRole.choices, blank=True)
-    provider_role = models.CharField(_("provider role"), max_length=16, choices=ProviderRole.choices, blank=True)
+    provider_role = models.CharField(
+        _("provider role"), max_length=16, choices=ProviderRole.choices, blank=True
+    )
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("invited by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("invited by"),
     )
     expires_at = models.DateTimeField(_("expires"))
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)

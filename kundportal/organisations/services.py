@@ -31,7 +31,11 @@ from kundportal.organisations.models import (
 
 @transaction.atomic
 def create_organisation(
-    *, actor: User, name: str, kind: str = OrganisationKind.COMPANY, require_mfa: bool = False,
+    *,
+    actor: User,
+    name: str,
+    kind: str = OrganisationKind.COMPANY,
+    require_mfa: bool = False,
     request: HttpRequest | None = None,
 ) -> Organisation:
     if not is_provider_staff(actor):
@@ -45,14 +49,24 @@ def create_organisation(
     if actor.provider_role == ProviderRole.ACCOUNT_MANAGER:
         # Whoever creates a customer looks after it until an admin says otherwise.
         StaffAssignment.objects.create(organisation=organisation, user=actor)
-    record_event(Action.ORGANISATION_CREATED, actor=actor, organisation=organisation, target=organisation,
-                 request=request)
+    record_event(
+        Action.ORGANISATION_CREATED,
+        actor=actor,
+        organisation=organisation,
+        target=organisation,
+        request=request,
+    )
     return organisation
 
 
 @transaction.atomic
 def update_organisation(
-    *, actor: User, organisation: Organisation, name: str, require_mfa: bool, request: HttpRequest | None = None
+    *,
+    actor: User,
+    organisation: Organisation,
+    name: str,
+    require_mfa: bool,
+    request: HttpRequest | None = None,
 ) -> Organisation:
     if not is_provider_staff(actor):
         raise PermissionDenied
@@ -65,8 +79,14 @@ def update_organisation(
         organisation.require_mfa = require_mfa
     if changes:
         organisation.save(update_fields=["name", "require_mfa"])
-        record_event(Action.ORGANISATION_SETTINGS, actor=actor, organisation=organisation, target=organisation,
-                     request=request, changes=changes)
+        record_event(
+            Action.ORGANISATION_SETTINGS,
+            actor=actor,
+            organisation=organisation,
+            target=organisation,
+            request=request,
+            changes=changes,
+        )
     return organisation
 
 
@@ -88,7 +108,9 @@ def _send_invitation_email(invitation: Invitation, token: str) -> None:
     message.send()
 
 
-def _create_invitation(*, actor: User, email: str, request: HttpRequest | None, **fields: object) -> Invitation:
+def _create_invitation(
+    *, actor: User, email: str, request: HttpRequest | None, **fields: object
+) -> Invitation:
     email = email.strip().lower()
     try:
         validate_email(email)
@@ -100,18 +122,34 @@ def _create_invitation(*, actor: User, email: str, request: HttpRequest | None, 
     # A new invitation replaces an unused one to the same place, so only the newest link works.
     pending.update(revoked_at=timezone.now())
     invitation = Invitation.objects.create(
-        email=email, token_hash=token_hash, invited_by=actor, expires_at=Invitation.default_expiry(),
-        language=translation.get_language() or settings.LANGUAGE_CODE, **fields,
+        email=email,
+        token_hash=token_hash,
+        invited_by=actor,
+        expires_at=Invitation.default_expiry(),
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+        **fields,
     )
-    record_event(Action.INVITATION_SENT, actor=actor, organisation=organisation, target=invitation,
-                 request=request, email=email, role=invitation.role or invitation.provider_role)
+    record_event(
+        Action.INVITATION_SENT,
+        actor=actor,
+        organisation=organisation,
+        target=invitation,
+        request=request,
+        email=email,
+        role=invitation.role or invitation.provider_role,
+    )
     transaction.on_commit(lambda: _send_invitation_email(invitation, token))
     return invitation
 
 
 @transaction.atomic
 def invite_member(
-    *, actor: User, access: OrganisationAccess, email: str, role: str, full_name: str = "",
+    *,
+    actor: User,
+    access: OrganisationAccess,
+    email: str,
+    role: str,
+    full_name: str = "",
     request: HttpRequest | None = None,
 ) -> Invitation:
     if not access.can_manage_members:
@@ -124,7 +162,12 @@ def invite_member(
     if User.objects.filter(email=email).exclude(provider_role="").exists():
         raise ValidationError({"email": _("This address belongs to provider staff.")})
     return _create_invitation(
-        actor=actor, email=email, request=request, organisation=access.organisation, role=role, full_name=full_name
+        actor=actor,
+        email=email,
+        request=request,
+        organisation=access.organisation,
+        role=role,
+        full_name=full_name,
     )
 
 
@@ -140,36 +183,48 @@ def invite_staff(
     if User.objects.filter(email=email).exists():
         raise ValidationError({"email": _("An account with this address exists already.")})
     return _create_invitation(
-        actor=actor, email=email, request=request, organisation=None, provider_role=provider_role, full_name=full_name
+        actor=actor,
+        email=email,
+        request=request,
+        organisation=None,
+        provider_role=provider_role,
+        full_name=full_name,
     )
 
 
 def find_invitation(token: str) -> Invitation | None:
     """The invitation a link's token belongs to, pending or not (the page explains why an old one fails)."""
-    return Invitation.objects.select_related("organisation", "invited_by").filter(
-        token_hash=Invitation.hash(token)
-    ).first()
+    return (
+        Invitation.objects.select_related("organisation", "invited_by")
+        .filter(token_hash=Invitation.hash(token))
+        .first()
+    )
 
 
 @transaction.atomic
 def accept_invitation(
-    *, token: str, user: User | None = None, full_name: str = "", password: str = "",
+    *,
+    token: str,
+    user: User | None = None,
+    full_name: str = "",
+    password: str = "",
     request: HttpRequest | None = None,
 ) -> User:
     """Use an invitation: as the logged-in `user` whose email it names, or by creating the account with `password`.
 
     The row is locked so two clicks on the same link cannot both succeed.
     """
-    invitation = (
-        Invitation.objects.select_for_update().filter(token_hash=Invitation.hash(token)).first()
-    )
+    invitation = Invitation.objects.select_for_update().filter(token_hash=Invitation.hash(token)).first()
     if invitation is None or not invitation.is_pending:
         raise InvitationNotUsable
     if user is None:
         if User.objects.filter(email=invitation.email).exists():
             raise PermissionDenied  # the person has an account: they must log in to accept
-        candidate = User(email=invitation.email, full_name=full_name.strip() or invitation.full_name,
-                         language=invitation.language)
+        candidate = User(
+            email=invitation.email,
+            full_name=full_name.strip() or invitation.full_name,
+            language=invitation.language,
+        )
         validate_password(password, user=candidate)
         candidate.set_password(password)
         if invitation.provider_role:
@@ -185,8 +240,13 @@ def accept_invitation(
             organisation_id=invitation.organisation_id, user=user, defaults={"role": invitation.role}
         )
     invitation.mark_accepted()
-    record_event(Action.INVITATION_ACCEPTED, actor=user, organisation=invitation.organisation, target=invitation,
-                 request=request)
+    record_event(
+        Action.INVITATION_ACCEPTED,
+        actor=user,
+        organisation=invitation.organisation,
+        target=invitation,
+        request=request,
+    )
     return user
 
 
@@ -195,8 +255,13 @@ def revoke_invitation(*, actor: User, invitation: Invitation, request: HttpReque
     if invitation.is_pending:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
-        record_event(Action.INVITATION_REVOKED, actor=actor, organisation=invitation.organisation,
-                     target=invitation, request=request)
+        record_event(
+            Action.INVITATION_REVOKED,
+            actor=actor,
+            organisation=invitation.organisation,
+            target=invitation,
+            request=request,
+        )
 
 
 def _check_keeps_an_admin(actor: User, membership: Membership, new_role: str | None) -> None:
@@ -219,16 +284,31 @@ def change_member_role(
         old = membership.role
         membership.role = role
         membership.save(update_fields=["role"])
-        record_event(Action.ROLE_CHANGED, actor=actor, organisation=membership.organisation, target=membership,
-                     request=request, email=membership.user.email, old=old, new=role)
+        record_event(
+            Action.ROLE_CHANGED,
+            actor=actor,
+            organisation=membership.organisation,
+            target=membership,
+            request=request,
+            email=membership.user.email,
+            old=old,
+            new=role,
+        )
     return membership
 
 
 @transaction.atomic
 def remove_member(*, actor: User, membership: Membership, request: HttpRequest | None = None) -> None:
     _check_keeps_an_admin(actor, membership, None)
-    record_event(Action.MEMBER_REMOVED, actor=actor, organisation=membership.organisation, target=membership,
-                 request=request, email=membership.user.email, role=membership.role)
+    record_event(
+        Action.MEMBER_REMOVED,
+        actor=actor,
+        organisation=membership.organisation,
+        target=membership,
+        request=request,
+        email=membership.user.email,
+        role=membership.role,
+    )
     membership.delete()
 
 
@@ -242,8 +322,9 @@ def assign_account_manager(
         raise ValidationError({"manager": _("Choose an active account manager.")})
     _assignment, created = StaffAssignment.objects.get_or_create(organisation=organisation, user=manager)
     if created:
-        record_event(Action.MANAGER_ASSIGNED, actor=actor, organisation=organisation, target=manager,
-                     request=request)
+        record_event(
+            Action.MANAGER_ASSIGNED, actor=actor, organisation=organisation, target=manager, request=request
+        )
 
 
 @transaction.atomic
@@ -254,5 +335,6 @@ def unassign_account_manager(
         raise PermissionDenied
     deleted, _rows = StaffAssignment.objects.filter(organisation=organisation, user=manager).delete()
     if deleted:
-        record_event(Action.MANAGER_UNASSIGNED, actor=actor, organisation=organisation, target=manager,
-                     request=request)
+        record_event(
+            Action.MANAGER_UNASSIGNED, actor=actor, organisation=organisation, target=manager, request=request
+        )

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Prefetch
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -56,7 +56,9 @@ def organisation_create(request: HttpRequest) -> HttpResponse:
     form = OrganisationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         organisation = services.create_organisation(actor=request.user, request=request, **form.cleaned_data)
-        messages.success(request, _("%(name)s was created. Invite its first admin now.") % {"name": organisation})
+        messages.success(
+            request, _("%(name)s was created. Invite its first admin now.") % {"name": organisation}
+        )
         return redirect("organisation_detail", organisation_id=organisation.pk)
     return render(request, "organisations/create.html", {"form": form})
 
@@ -73,7 +75,8 @@ def organisation_detail(request: HttpRequest, organisation_id: str) -> HttpRespo
         "organisation": organisation,
         "memberships": memberships,
         "invitations": organisation.invitations.pending().select_related("invited_by")
-        if access.can_manage_members else [],
+        if access.can_manage_members
+        else [],
         "managers": organisation.account_managers.all(),
         "invite_form": InviteForm(),
         "settings_form": OrganisationSettingsForm(instance=organisation) if access.staff else None,
@@ -95,7 +98,9 @@ def invite_member(request: HttpRequest, organisation_id: str) -> HttpResponse:
     form = InviteForm(request.POST)
     if form.is_valid():
         try:
-            invitation = services.invite_member(actor=request.user, access=access, request=request, **form.cleaned_data)
+            invitation = services.invite_member(
+                actor=request.user, access=access, request=request, **form.cleaned_data
+            )
         except ValidationError as error:
             _report(request, error)
         else:
@@ -114,13 +119,17 @@ def change_role(request: HttpRequest, membership_id: str) -> HttpResponse:
     form = RoleForm(request.POST)
     if form.is_valid():
         try:
-            services.change_member_role(actor=request.user, membership=membership, role=form.cleaned_data["role"],
-                                        request=request)
+            services.change_member_role(
+                actor=request.user, membership=membership, role=form.cleaned_data["role"], request=request
+            )
         except ValidationError as error:
             _report(request, error)
         else:
-            messages.success(request, _("The role of %(name)s is now %(role)s.")
-                             % {"name": membership.user, "role": membership.get_role_display()})
+            messages.success(
+                request,
+                _("The role of %(name)s is now %(role)s.")
+                % {"name": membership.user, "role": membership.get_role_display()},
+            )
     return redirect("organisation_detail", organisation_id=membership.organisation_id)
 
 
@@ -156,10 +165,13 @@ def organisation_settings(request: HttpRequest, organisation_id: str) -> HttpRes
     access = get_organisation_for_user(request.user, organisation_id, manage=True)
     if not access.staff:
         raise PermissionDenied
-    form = OrganisationSettingsForm(request.POST, instance=Organisation.objects.get(pk=access.organisation.pk))
+    form = OrganisationSettingsForm(
+        request.POST, instance=Organisation.objects.get(pk=access.organisation.pk)
+    )
     if form.is_valid():
-        services.update_organisation(actor=request.user, organisation=access.organisation, request=request,
-                                     **form.cleaned_data)
+        services.update_organisation(
+            actor=request.user, organisation=access.organisation, request=request, **form.cleaned_data
+        )
         messages.success(request, _("Settings saved."))
     else:
         _report(request, ValidationError(form.errors))
@@ -176,12 +188,14 @@ def manage_managers(request: HttpRequest, organisation_id: str) -> HttpResponse:
     if form.is_valid():
         manager: User = form.cleaned_data["manager"]
         if form.cleaned_data["action"] == "assign":
-            services.assign_account_manager(actor=request.user, organisation=access.organisation, manager=manager,
-                                            request=request)
+            services.assign_account_manager(
+                actor=request.user, organisation=access.organisation, manager=manager, request=request
+            )
             messages.success(request, _("%(name)s now looks after this customer.") % {"name": manager})
         else:
-            services.unassign_account_manager(actor=request.user, organisation=access.organisation,
-                                              manager=manager, request=request)
+            services.unassign_account_manager(
+                actor=request.user, organisation=access.organisation, manager=manager, request=request
+            )
             messages.success(request, _("%(name)s no longer looks after this customer.") % {"name": manager})
     return redirect("organisation_detail", organisation_id=access.organisation.pk)
 
@@ -189,8 +203,12 @@ def manage_managers(request: HttpRequest, organisation_id: str) -> HttpResponse:
 def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     invitation = services.find_invitation(token)
     if invitation is None or not invitation.is_pending:
-        return render(request, "organisations/invitation_unusable.html",
-                      {"invitation": invitation}, status=404 if invitation is None else 410)
+        return render(
+            request,
+            "organisations/invitation_unusable.html",
+            {"invitation": invitation},
+            status=404 if invitation is None else 410,
+        )
     existing = User.objects.filter(email=invitation.email).exists()
     form = AcceptInvitationForm(request.POST or None, initial={"full_name": invitation.full_name})
     if request.method == "POST":
@@ -201,8 +219,10 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
                 user = services.accept_invitation(token=token, user=request.user, request=request)
             elif form.is_valid():
                 user = services.accept_invitation(
-                    token=token, full_name=form.cleaned_data["full_name"],
-                    password=form.cleaned_data["password1"], request=request,
+                    token=token,
+                    full_name=form.cleaned_data["full_name"],
+                    password=form.cleaned_data["password1"],
+                    request=request,
                 )
                 login(request, user, backend=LOGIN_BACKEND)
             else:
@@ -210,10 +230,15 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         except ValidationError as error:
             form.add_error("password1", error)
         except InvitationNotUsable:
-            return render(request, "organisations/invitation_unusable.html", {"invitation": invitation}, status=410)
+            return render(
+                request, "organisations/invitation_unusable.html", {"invitation": invitation}, status=410
+            )
         else:
             if user is not None:
                 messages.success(request, _("Welcome! Your account is ready."))
                 return redirect("dashboard")
-    return render(request, "organisations/invitation_accept.html",
-                  {"invitation": invitation, "form": form, "existing": existing})
+    return render(
+        request,
+        "organisations/invitation_accept.html",
+        {"invitation": invitation, "form": form, "existing": existing},
+    )

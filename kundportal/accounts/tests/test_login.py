@@ -112,7 +112,9 @@ def test_it_sends_staff_to_set_up_mfa_when_the_provider_requires_it(client, acco
     assert client.get("/organisations/").status_code == 200
 
 
-def test_it_sends_members_of_an_mfa_organisation_to_set_up_mfa(login, organisation, customer_member, outsider):
+def test_it_sends_members_of_an_mfa_organisation_to_set_up_mfa(
+    login, organisation, customer_member, outsider
+):
     organisation.require_mfa = True
     organisation.save()
     assert login(customer_member).get("/").status_code == 302
@@ -160,7 +162,9 @@ def test_it_lists_sessions_and_signs_out_everywhere_else(customer_admin):
     assert AuditEvent.objects.filter(action=Action.SESSIONS_ENDED, actor=customer_admin).exists()
 
 
-def test_it_opens_the_django_admin_to_provider_admins_only(login, provider_admin, account_manager, customer_admin):
+def test_it_opens_the_django_admin_to_provider_admins_only(
+    login, provider_admin, account_manager, customer_admin
+):
     assert login(provider_admin).get("/admin/").status_code == 200
     assert login(account_manager).get("/admin/", follow=True).status_code == 404
     assert login(customer_admin).get("/admin/organisations/organisation/", follow=True).status_code == 404

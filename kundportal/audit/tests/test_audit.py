@@ -28,7 +28,9 @@ def test_it_keeps_the_actor_email_after_the_account_is_gone(customer_admin):
     assert event.actor_label == "carl@acme.example"
 
 
-def test_it_shows_the_audit_trail_to_provider_admins_only(login, provider_admin, account_manager, customer_admin):
+def test_it_shows_the_audit_trail_to_provider_admins_only(
+    login, provider_admin, account_manager, customer_admin
+):
     record_event(Action.LOGIN, actor=customer_admin)
     assert login(account_manager).get("/audit/").status_code == 404
     assert login(customer_admin).get("/audit/").status_code == 404
@@ -51,5 +53,7 @@ def test_it_filters_and_exports_csv(login, provider_admin, customer_admin, organ
 
 
 def test_it_ignores_malformed_filters(login, provider_admin):
-    response = login(provider_admin).get("/audit/", {"since": "yesterday", "until": "2026-13-45", "action": "x"})
+    response = login(provider_admin).get(
+        "/audit/", {"since": "yesterday", "until": "2026-13-45", "action": "x"}
+    )
     assert response.status_code == 200

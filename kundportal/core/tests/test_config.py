@@ -15,11 +15,15 @@ KUNDPORTAL = [sys.executable, "-m", "kundportal.cli"]
 
 
 def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("KUNDPORTAL_", "DATABASE_URL", "EMAIL_URL"))}
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("KUNDPORTAL_", "DATABASE_URL", "EMAIL_URL"))
+    }
     clean.pop("DJANGO_SETTINGS_MODULE", None)
     clean.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests for their own process only
     clean.update({"KUNDPORTAL_DATA_DIR": str(tmp_path / "data"), **env})
-    return subprocess.run([*KUNDPORTAL, *args], capture_output=True, text=True, env=clean, timeout=120, check=False)
+    return subprocess.run(
+        [*KUNDPORTAL, *args], capture_output=True, text=True, env=clean, timeout=120, check=False
+    )
 
 
 @pytest.mark.parametrize(
@@ -62,8 +66,13 @@ def test_it_passes_the_deployment_checks_with_the_default_configuration(tmp_path
 def test_it_is_not_in_debug_mode_unless_asked(tmp_path):
     result = run_cli(tmp_path, "shell", "-c", "from django.conf import settings; print(settings.DEBUG)")
     assert result.stdout.strip().splitlines()[-1] == "False"
-    result = run_cli(tmp_path, "shell", "-c", "from django.conf import settings; print(settings.DEBUG)",
-                     KUNDPORTAL_DEBUG="1")
+    result = run_cli(
+        tmp_path,
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DEBUG)",
+        KUNDPORTAL_DEBUG="1",
+    )
     assert result.stdout.strip().splitlines()[-1] == "True"
 
 
@@ -90,8 +99,13 @@ def test_it_parses_database_urls():
 def test_it_parses_email_urls():
     smtp = email_settings("smtps://me%40x.example:p%40ss@mail.example")["MAILERS"]["default"]
     assert smtp["OPTIONS"] == {
-        "host": "mail.example", "port": 465, "username": "me@x.example", "password": "p@ss",
-        "use_tls": False, "use_ssl": True, "timeout": 20,
+        "host": "mail.example",
+        "port": 465,
+        "username": "me@x.example",
+        "password": "p@ss",
+        "use_tls": False,
+        "use_ssl": True,
+        "timeout": 20,
     }
     assert email_settings("console:")["MAILERS"]["default"]["BACKEND"].endswith("console.EmailBackend")
     with pytest.raises(ConfigError, match="EMAIL_URL"):

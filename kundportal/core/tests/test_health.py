@@ -20,8 +20,13 @@ def test_it_reports_ready_when_database_storage_and_cache_answer(client):
 def test_it_reports_not_ready_and_names_the_failing_dependency(client, settings, tmp_path):
     blocked = tmp_path / "not-a-dir"
     blocked.write_text("a file where the storage expects a folder")
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(blocked)}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(blocked)},
+        },
+    }
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["storage"] == "unavailable"

@@ -62,7 +62,9 @@ def test_it_has_no_inline_script(client, path):
 
 @pytest.mark.django_db
 def test_it_follows_the_browser_language_until_one_is_chosen(client):
-    assert 'lang="sv"' in client.get("/account/login/", HTTP_ACCEPT_LANGUAGE="sv-SE,sv;q=0.9").content.decode()
+    assert (
+        'lang="sv"' in client.get("/account/login/", HTTP_ACCEPT_LANGUAGE="sv-SE,sv;q=0.9").content.decode()
+    )
     assert 'lang="de"' in client.get("/account/login/", HTTP_ACCEPT_LANGUAGE="de-CH").content.decode()
     client.post("/i18n/setlang/", {"language": "en", "next": "/account/login/"})
     assert 'lang="en"' in client.get("/account/login/", HTTP_ACCEPT_LANGUAGE="de").content.decode()

@@ -775,7 +775,10 @@ def test_it_refuses_text_with_nul_characters(api_client, provider_admin, organis
     client = api_client(provider_admin)
     response = client.post("/api/v1/organisations", {"name": "Acme\x00AB"}, content_type="application/json")
     assert response.status_code == 422
-    response = client.post(f"/api/v1/organisations/{organisation.pk}/invitations",
-                           {"email": "a\x00@acme.example", "role": "member"}, content_type="application/json")
+    response = client.post(
+        f"/api/v1/organisations/{organisation.pk}/invitations",
+        {"email": "a\x00@acme.example", "role": "member"},
+        content_type="application/json",
+    )
     assert response.status_code == 422
     assert not Organisation.objects.filter(name__startswith="Acme\x00").exists()

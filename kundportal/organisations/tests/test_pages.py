@@ -13,11 +13,16 @@ from kundportal.organisations.models import Invitation, Membership, Organisation
 pytestmark = pytest.mark.django_db
 
 
-def test_it_lists_only_the_organisations_a_user_may_see(login, provider_admin, account_manager, organisation,
-                                                        other_organisation, customer_admin):
+def test_it_lists_only_the_organisations_a_user_may_see(
+    login, provider_admin, account_manager, organisation, other_organisation, customer_admin
+):
     assert {o.name for o in login(provider_admin).get("/organisations/").context["organisations"]} == {
-        "Acme AB", "Other GmbH"}
-    assert [o.name for o in login(account_manager).get("/organisations/").context["organisations"]] == ["Acme AB"]
+        "Acme AB",
+        "Other GmbH",
+    }
+    assert [o.name for o in login(account_manager).get("/organisations/").context["organisations"]] == [
+        "Acme AB"
+    ]
     assert login(customer_admin).get("/organisations/")["Location"] == f"/organisations/{organisation.pk}/"
 
 
@@ -26,8 +31,12 @@ def test_it_hides_another_organisation_from_an_outsider(login, organisation, out
     membership = Membership.objects.get(user=customer_member)
     assert client.get(f"/organisations/{organisation.pk}/").status_code == 404
     assert client.get(f"/organisations/{uuid.uuid4()}/").status_code == 404
-    assert client.post(f"/organisations/{organisation.pk}/invite/", {"email": "x@x.example", "role": "admin"}
-                       ).status_code == 404
+    assert (
+        client.post(
+            f"/organisations/{organisation.pk}/invite/", {"email": "x@x.example", "role": "admin"}
+        ).status_code
+        == 404
+    )
     assert client.post(f"/members/{membership.pk}/role/", {"role": "admin"}).status_code == 404
     assert client.post(f"/members/{membership.pk}/remove/").status_code == 404
     assert Membership.objects.get(pk=membership.pk).role == "member"
@@ -37,13 +46,19 @@ def test_it_hides_unassigned_customers_from_an_account_manager(login, account_ma
     assert login(account_manager).get(f"/organisations/{other_organisation.pk}/").status_code == 404
 
 
-def test_it_lets_members_and_viewers_read_but_not_manage(login, organisation, customer_member, customer_viewer):
+def test_it_lets_members_and_viewers_read_but_not_manage(
+    login, organisation, customer_member, customer_viewer
+):
     for user in (customer_member, customer_viewer):
         client = login(user)
         page = client.get(f"/organisations/{organisation.pk}/")
         assert page.status_code == 200 and "Send invitation" not in page.content.decode()
-        assert client.post(f"/organisations/{organisation.pk}/invite/",
-                           {"email": "new@acme.example", "role": "admin"}).status_code == 403
+        assert (
+            client.post(
+                f"/organisations/{organisation.pk}/invite/", {"email": "new@acme.example", "role": "admin"}
+            ).status_code
+            == 403
+        )
         target = Membership.objects.get(user=customer_viewer)
         assert client.post(f"/members/{target.pk}/role/", {"role": "admin"}).status_code == 403
         assert client.post(f"/members/{target.pk}/remove/").status_code == 403
@@ -52,7 +67,9 @@ def test_it_lets_members_and_viewers_read_but_not_manage(login, organisation, cu
 
 
 def test_it_lets_staff_create_a_customer(login, provider_admin):
-    response = login(provider_admin).post("/organisations/new/", {"name": "Neue Kunde GmbH", "kind": "company"})
+    response = login(provider_admin).post(
+        "/organisations/new/", {"name": "Neue Kunde GmbH", "kind": "company"}
+    )
     organisation = Organisation.objects.get(name="Neue Kunde GmbH")
     assert response["Location"] == f"/organisations/{organisation.pk}/"
     assert AuditEvent.objects.filter(action=Action.ORGANISATION_CREATED, organisation=organisation).exists()
@@ -76,8 +93,9 @@ def test_it_rejects_a_blank_organisation_name(login, provider_admin):
     assert not Organisation.objects.exists()
 
 
-def test_it_lets_a_customer_admin_change_roles_and_remove_colleagues(login, organisation, customer_admin,
-                                                                     customer_member):
+def test_it_lets_a_customer_admin_change_roles_and_remove_colleagues(
+    login, organisation, customer_admin, customer_member
+):
     client = login(customer_admin)
     membership = Membership.objects.get(user=customer_member)
     client.post(f"/members/{membership.pk}/role/", {"role": "viewer"})
@@ -104,37 +122,50 @@ def test_it_rejects_an_unknown_role(login, organisation, customer_admin, custome
     assert Membership.objects.get(pk=membership.pk).role == "member"
 
 
-def test_it_lets_only_provider_admins_assign_account_managers(login, provider_admin, account_manager,
-                                                              other_organisation):
+def test_it_lets_only_provider_admins_assign_account_managers(
+    login, provider_admin, account_manager, other_organisation
+):
     payload = {"manager": account_manager.pk, "action": "assign"}
-    assert login(account_manager).post(f"/organisations/{other_organisation.pk}/managers/",
-                                       payload).status_code == 404
+    assert (
+        login(account_manager).post(f"/organisations/{other_organisation.pk}/managers/", payload).status_code
+        == 404
+    )
     login(provider_admin).post(f"/organisations/{other_organisation.pk}/managers/", payload)
     assert StaffAssignment.objects.filter(organisation=other_organisation, user=account_manager).exists()
     assert login(account_manager).get(f"/organisations/{other_organisation.pk}/").status_code == 200
-    login(provider_admin).post(f"/organisations/{other_organisation.pk}/managers/",
-                               {"manager": account_manager.pk, "action": "unassign"})
+    login(provider_admin).post(
+        f"/organisations/{other_organisation.pk}/managers/",
+        {"manager": account_manager.pk, "action": "unassign"},
+    )
     assert login(account_manager).get(f"/organisations/{other_organisation.pk}/").status_code == 404
 
 
 def test_it_lets_staff_require_mfa_for_an_organisation(login, account_manager, organisation, customer_admin):
-    assert login(customer_admin).post(f"/organisations/{organisation.pk}/settings/",
-                                      {"name": "Acme AB", "require_mfa": "on"}).status_code == 403
-    login(account_manager).post(f"/organisations/{organisation.pk}/settings/", {"name": "Acme AB",
-                                                                                 "require_mfa": "on"})
+    assert (
+        login(customer_admin)
+        .post(f"/organisations/{organisation.pk}/settings/", {"name": "Acme AB", "require_mfa": "on"})
+        .status_code
+        == 403
+    )
+    login(account_manager).post(
+        f"/organisations/{organisation.pk}/settings/", {"name": "Acme AB", "require_mfa": "on"}
+    )
     organisation.refresh_from_db()
     assert organisation.require_mfa
 
 
-def test_it_keeps_the_dashboard_and_member_list_query_counts_flat(login, organisation, customer_admin,
-                                                                   provider_admin, django_assert_max_num_queries):
+def test_it_keeps_the_dashboard_and_member_list_query_counts_flat(
+    login, organisation, customer_admin, provider_admin, django_assert_max_num_queries
+):
     def add_members(count):
         start = Membership.objects.count()
         users = [make_user(f"p{n}@acme.example") for n in range(start, start + count)]
         Membership.objects.bulk_create([Membership(organisation=organisation, user=user) for user in users])
 
     def counts(client):
-        client.get("/")  # the first request of a session records it (allauth usersessions): not part of the page
+        client.get(
+            "/"
+        )  # the first request of a session records it (allauth usersessions): not part of the page
         with CaptureQueriesContext(connection) as dashboard:
             assert client.get("/").status_code == 200
         with CaptureQueriesContext(connection) as member_list:
@@ -156,8 +187,9 @@ def test_it_keeps_the_dashboard_and_member_list_query_counts_flat(login, organis
         assert max(small[user]) <= 16
 
 
-def test_it_counts_all_members_when_a_customer_lists_organisations(login, organisation, customer_admin,
-                                                                   customer_member, customer_viewer):
+def test_it_counts_all_members_when_a_customer_lists_organisations(
+    login, organisation, customer_admin, customer_member, customer_viewer
+):
     from kundportal.core.dashboard import _organisations
 
     assert [o.member_count for o in _organisations(customer_admin)] == [3]

@@ -13,18 +13,23 @@ from kundportal.core.tls import ensure_self_signed
 
 
 class Command(BaseCommand):
-    help = "Serve Kundportal with granian: HTTPS on 127.0.0.1:8443 by default, or plain HTTP behind a TLS proxy."
+    help = (
+        "Serve Kundportal with granian: HTTPS on 127.0.0.1:8443 by default, or plain HTTP behind a TLS proxy."
+    )
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8443)
         parser.add_argument("--workers", type=int, default=max(1, min(4, os.cpu_count() or 1)))
-        parser.add_argument("--cert", type=Path, help="PEM certificate (default: self-signed in the data dir)")
+        parser.add_argument(
+            "--cert", type=Path, help="PEM certificate (default: self-signed in the data dir)"
+        )
         parser.add_argument("--key", type=Path, help="PEM private key in PKCS#8 form")
         parser.add_argument("--http", action="store_true", help="plain HTTP, for running behind a TLS proxy")
         parser.add_argument(
-            "--trust-proxy", action="store_true",
+            "--trust-proxy",
+            action="store_true",
             help="believe the proxy's X-Forwarded-Proto header (only with --http, only behind a proxy that sets it)",
         )
 
@@ -33,8 +38,16 @@ class Command(BaseCommand):
         if granian is None:
             raise CommandError("granian is not installed; run `make install`")
         command = [
-            granian, "--interface", "wsgi", "--host", options["host"], "--port", str(options["port"]),
-            "--workers", str(options["workers"]), "--no-access-log",
+            granian,
+            "--interface",
+            "wsgi",
+            "--host",
+            options["host"],
+            "--port",
+            str(options["port"]),
+            "--workers",
+            str(options["workers"]),
+            "--no-access-log",
             "kundportal.wsgi:application",
         ]
         env = os.environ.copy()
@@ -54,4 +67,4 @@ class Command(BaseCommand):
             url = f"https://{options['host']}:{options['port']}/"
         self.stdout.write(f"Kundportal at {url}  (data in {settings.DATA_DIR}; stop with Ctrl-C)")
         sys.stdout.flush()
-        os.execve(granian, command, env)
+        os.execve(granian, command, env)  # noqa: S606 - replaces this process with the server, no shell involved
