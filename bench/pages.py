@@ -1,6 +1,6 @@
 """Page benchmark: server latency and memory of Kundportal's main pages, against nginx in the same run.
 
-    .venv/bin/python bench/pages.py              # one run over plain HTTP, about 2-2.5 minutes
+    .venv/bin/python bench/pages.py              # one run over plain HTTP, about 1-2 minutes
     .venv/bin/python bench/pages.py --runs 3     # three runs; the table shows the median of the run medians
     .venv/bin/python bench/pages.py --https      # also a pass over granian's own TLS (twice as long)
 
