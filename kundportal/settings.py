@@ -216,7 +216,8 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = env_str("KUNDPORTAL_NAME", "Kundportal")
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env_bool("KUNDPORTAL_WEBAUTHN_INSECURE_ORIGIN")
-USERSESSIONS_TRACK_ACTIVITY = True
+# Tracking activity would write to the database on every request; the session list shows start and address.
+USERSESSIONS_TRACK_ACTIVITY = False
 USERSESSIONS_ADAPTER = "kundportal.accounts.adapters.UserSessionsAdapter"
 
 INVITATION_MAX_AGE_DAYS = env_int("KUNDPORTAL_INVITATION_DAYS", 7, minimum=1)

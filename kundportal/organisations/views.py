@@ -4,7 +4,8 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -30,6 +31,7 @@ from kundportal.organisations.forms import (
 from kundportal.organisations.models import InvitationNotUsable, Membership, Organisation
 
 LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MEMBERS_PER_PAGE = 50
 
 
 @login_required
@@ -70,10 +72,17 @@ def organisation_detail(request: HttpRequest, organisation_id: str) -> HttpRespo
     memberships = (
         Membership.objects.filter(organisation=organisation).select_related("user").order_by("user__email")
     )
+    query = request.GET.get("q", "").strip()
+    if query:
+        memberships = memberships.filter(
+            Q(user__email__icontains=query) | Q(user__full_name__icontains=query)
+        )
+    page = Paginator(memberships, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "access": access,
         "organisation": organisation,
-        "memberships": memberships,
+        "page": page,
+        "query": query,
         "invitations": organisation.invitations.pending().select_related("invited_by")
         if access.can_manage_members
         else [],

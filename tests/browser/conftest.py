@@ -59,7 +59,9 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[Any]:
     from django.test.utils import override_settings
     from pytest_django.live_server_helper import LiveServer
 
-    addr = request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
+    addr = (
+        request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
+    )
     with override_settings(SECURE_SSL_REDIRECT=False):
         server = LiveServer(addr)
     yield server
@@ -135,8 +137,16 @@ def new_page(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
     contexts: list[Any] = []
     pages: list[Any] = []
 
-    def _new_page(*, viewport: dict[str, int] = DESKTOP, locale: str = "en-GB", **options: Any) -> Any:
-        context = browser.new_context(base_url=live_server.url, viewport=viewport, locale=locale, **options)
+    def _new_page(
+        *,
+        viewport: dict[str, int] = DESKTOP,
+        locale: str = "en-GB",
+        color_scheme: str = "light",
+        **options: Any,
+    ) -> Any:
+        context = browser.new_context(
+            base_url=live_server.url, viewport=viewport, locale=locale, color_scheme=color_scheme, **options
+        )
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()
@@ -149,7 +159,7 @@ def new_page(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
     problems = []
     for page in pages:
         log = _logs[page]
-        unchecked = log.loaded[log.checked:]
+        unchecked = log.loaded[log.checked :]
         if unchecked:
             problems.append(f"pages loaded but never checked with check_page(): {unchecked}")
         problems += log.csp_errors + log.script_errors
@@ -250,6 +260,7 @@ def totp_code(secret: str) -> str:
 def sign_in(page: Any, email: str, password: str) -> None:
     """Signs in through the login form (the page ends on wherever the portal sends the user next)."""
     visit(page, "/account/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    follow(page, page.locator("main form.card").get_by_role("button", name="Sign in"))
+    form = page.locator("main form[action='/account/login/']")  # by name, not label: works in every language
+    form.locator("input[name=login]").fill(email)
+    form.locator("input[name=password]").fill(password)
+    follow(page, form.locator("button[type=submit]"))

@@ -10,7 +10,7 @@ from django.core import mail
 
 from conftest import PASSWORD
 
-from .conftest import follow, sign_in, totp_code, visit
+from .conftest import check_page, follow, sign_in, totp_code, visit
 
 pytestmark = pytest.mark.browser
 
@@ -67,11 +67,14 @@ def test_invited_customer_signs_up_and_uses_totp(
     follow(customer, customer.get_by_role("button", name="Set password and continue"))
     assert customer.url == live_server.url + "/"
     assert customer.get_by_role("heading", level=1).inner_text() == "Welcome, Nora Nordwind"
-    assert Membership.objects.get(organisation=organisation, user__email="nora@nordwind.example").role == "admin"
+    assert (
+        Membership.objects.get(organisation=organisation, user__email="nora@nordwind.example").role == "admin"
+    )
 
     # Two-factor authentication with an authenticator app, starting from the overview's prompt.
     follow(customer, customer.get_by_role("link", name="Turn on two-factor authentication"))
-    follow(customer, customer.get_by_role("link", name="Activate"))
+    app = customer.locator("section", has=customer.get_by_role("heading", name="Authenticator App"))
+    follow(customer, app.get_by_role("link", name="Activate"))
     # Adding a second factor asks for the password again first (allauth's re-authentication).
     assert customer.url.startswith(live_server.url + "/account/reauthenticate/")
     customer.get_by_label("Password").fill(NEW_PASSWORD)
@@ -81,6 +84,8 @@ def test_invited_customer_signs_up_and_uses_totp(
     assert re.fullmatch(r"[A-Z2-7]{32}", secret), secret
     customer.get_by_label("Authenticator code").fill(totp_code(secret))
     follow(customer, customer.get_by_role("button", name="Activate"))
+    # The first factor comes with recovery codes, shown right away.
+    assert customer.url == live_server.url + "/account/2fa/recovery-codes/"
     assert Authenticator.objects.filter(user__email="nora@nordwind.example", type="totp").exists()
     visit(customer, "/")
     assert customer.get_by_role("region", name="Your security").get_by_text("on", exact=True).is_visible()
@@ -94,3 +99,10 @@ def test_invited_customer_signs_up_and_uses_totp(
     follow(customer, customer.get_by_role("button", name="Sign in"))
     assert customer.url == live_server.url + "/"
     assert customer.get_by_role("heading", level=1).inner_text() == "Welcome, Nora Nordwind"
+
+    # The link worked once: opened again, it explains itself instead of offering the form.
+    again = new_page()
+    response = again.goto(link)
+    assert response is not None and response.status == 410
+    check_page(again)
+    assert again.get_by_role("heading", level=1).inner_text() == "This invitation link no longer works"

@@ -183,7 +183,8 @@ def test_it_keeps_the_dashboard_and_member_list_query_counts_flat(
             assert client.get("/").status_code == 200
         with django_assert_max_num_queries(small[user][1]):
             response = client.get(f"/organisations/{organisation.pk}/")
-        assert len(response.context["memberships"]) == 1001
+        assert response.context["page"].paginator.count == 1001
+        assert len(response.context["page"].object_list) == 50
         assert max(small[user]) <= 16
 
 
@@ -195,3 +196,14 @@ def test_it_counts_all_members_when_a_customer_lists_organisations(
     assert [o.member_count for o in _organisations(customer_admin)] == [3]
     response = login(customer_admin).get("/organisations/")
     assert response.status_code == 302 and response["Location"] == f"/organisations/{organisation.pk}/"
+
+
+def test_it_pages_and_searches_the_people_of_an_organisation(login, organisation, customer_admin):
+    users = [make_user(f"p{n:03}@acme.example", full_name=f"Person {n:03}") for n in range(60)]
+    Membership.objects.bulk_create([Membership(organisation=organisation, user=user) for user in users])
+    client = login(customer_admin)
+    second = client.get(f"/organisations/{organisation.pk}/", {"page": 2})
+    assert second.context["page"].object_list[0].user.email == "p049@acme.example"
+    found = client.get(f"/organisations/{organisation.pk}/", {"q": "person 007"})
+    assert [m.user.email for m in found.context["page"].object_list] == ["p007@acme.example"]
+    assert client.get(f"/organisations/{organisation.pk}/", {"page": "999"}).status_code == 200

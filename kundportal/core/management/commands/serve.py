@@ -48,6 +48,8 @@ class Command(BaseCommand):
             "--workers",
             str(options["workers"]),
             "--no-access-log",
+            "--blocking-threads",
+            "8",
             "kundportal.wsgi:application",
         ]
         env = os.environ.copy()
