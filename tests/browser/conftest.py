@@ -73,8 +73,9 @@ def _browser_settings(settings: Any, live_server: Any) -> None:
     """Only what plain http on localhost needs.
 
     The ``__Host-`` cookie names and the Secure flag stay as in production: Chromium treats http://localhost
-    as a secure context and accepts them there (the server runs on "localhost", not 127.0.0.1, for that
-    reason, and for WebAuthn, whose relying party id must be a domain).
+    as a secure context and accepts them there. The server must run on "localhost" (pytest-django's default),
+    not 127.0.0.1, for the passkey test: a WebAuthn relying party id is a domain name, and allauth's fido2
+    accepts a plain-http origin only from localhost. So MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN stays off.
     """
     settings.SECURE_SSL_REDIRECT = False
     # Invitation emails link to BASE_URL.
