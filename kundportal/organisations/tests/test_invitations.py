@@ -170,3 +170,21 @@ def test_it_invites_staff_from_the_settings_page(
     path = path_of(link_from_last_mail())
     HttpsClient().post(path, {"full_name": "Nils Staff", "password1": PASSWORD, "password2": PASSWORD})
     assert User.objects.get(email="new.staff@provider.example").provider_role == "manager"
+
+
+def test_it_hides_invitations_from_outsiders_and_readers(
+    login, organisation, customer_admin, customer_viewer, outsider, account_manager
+):
+    login(customer_admin).post(
+        f"/organisations/{organisation.pk}/invite/", {"email": "n@acme.example", "role": "member"}
+    )
+    invitation = Invitation.objects.get()
+    assert login(outsider).post(f"/invitations/{invitation.pk}/revoke/").status_code == 404
+    assert login(customer_viewer).post(f"/invitations/{invitation.pk}/revoke/").status_code == 403
+    assert (
+        "n@acme.example"
+        not in login(customer_viewer).get(f"/organisations/{organisation.pk}/").content.decode()
+    )
+    assert Invitation.objects.get().is_pending
+    login(account_manager).post(f"/invitations/{invitation.pk}/revoke/")
+    assert not Invitation.objects.get().is_pending
