@@ -58,3 +58,14 @@ def test_it_adds_no_demo_data_to_a_portal_in_use(provider_admin):
     call_command("demo", "--first-run", stdout=out)
     assert User.objects.count() == 1
     assert "no demo data" in out.getvalue()
+
+
+def test_it_refuses_to_serve_on_a_port_in_use():
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(CommandError, match=f"127.0.0.1:{port}"):
+            call_command("serve", "--port", str(port))

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,19 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kundportal.core.tls import ensure_self_signed
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """granian binds with SO_REUSEPORT, so a second server on a busy port would silently share it (and split
+    requests between two portals). Binding once without that option finds out first."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # SO_REUSEADDR lets a restart bind past connections in TIME_WAIT, never past a live listener.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError as error:
+            raise CommandError(f"cannot listen on {host}:{port}: {error.strerror}") from None
 
 
 class Command(BaseCommand):
@@ -34,6 +48,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        _check_port_free(options["host"], options["port"])
         granian = shutil.which("granian", path=str(Path(sys.executable).parent)) or shutil.which("granian")
         if granian is None:
             raise CommandError("granian is not installed; run `make install`")
