@@ -28,7 +28,7 @@ from kundportal.organisations.forms import (
     OrganisationSettingsForm,
     RoleForm,
 )
-from kundportal.organisations.models import InvitationNotUsable, Membership, Organisation
+from kundportal.organisations.models import Invitation, InvitationNotUsable, Membership, Organisation
 
 LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
 MEMBERS_PER_PAGE = 50
@@ -209,45 +209,47 @@ def manage_managers(request: HttpRequest, organisation_id: str) -> HttpResponse:
     return redirect("organisation_detail", organisation_id=access.organisation.pk)
 
 
+def _unusable(request: HttpRequest, invitation: Invitation | None) -> HttpResponse:
+    status = 404 if invitation is None else 410
+    return render(
+        request, "organisations/invitation_unusable.html", {"invitation": invitation}, status=status
+    )
+
+
+def _use_invitation(
+    request: HttpRequest, token: str, *, existing: bool, form: AcceptInvitationForm
+) -> User | None:
+    """Accept as the signed-in owner of the address, or create the account from the form; None if invalid."""
+    if existing:
+        if not request.user.is_authenticated:
+            raise PermissionDenied
+        return services.accept_invitation(token=token, user=request.user, request=request)
+    if not form.is_valid():
+        return None
+    data = form.cleaned_data
+    user = services.accept_invitation(
+        token=token, full_name=data["full_name"], password=data["password1"], request=request
+    )
+    login(request, user, backend=LOGIN_BACKEND)
+    return user
+
+
 def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     invitation = services.find_invitation(token)
     if invitation is None or not invitation.is_pending:
-        return render(
-            request,
-            "organisations/invitation_unusable.html",
-            {"invitation": invitation},
-            status=404 if invitation is None else 410,
-        )
+        return _unusable(request, invitation)
     existing = User.objects.filter(email=invitation.email).exists()
     form = AcceptInvitationForm(request.POST or None, initial={"full_name": invitation.full_name})
     if request.method == "POST":
         try:
-            if existing:
-                if not request.user.is_authenticated or request.user.email != invitation.email:
-                    raise PermissionDenied
-                user = services.accept_invitation(token=token, user=request.user, request=request)
-            elif form.is_valid():
-                user = services.accept_invitation(
-                    token=token,
-                    full_name=form.cleaned_data["full_name"],
-                    password=form.cleaned_data["password1"],
-                    request=request,
-                )
-                login(request, user, backend=LOGIN_BACKEND)
-            else:
-                user = None
+            user = _use_invitation(request, token, existing=existing, form=form)
         except ValidationError as error:
             form.add_error("password1", error)
         except InvitationNotUsable:
-            return render(
-                request, "organisations/invitation_unusable.html", {"invitation": invitation}, status=410
-            )
+            return _unusable(request, invitation)
         else:
             if user is not None:
                 messages.success(request, _("Welcome! Your account is ready."))
                 return redirect("dashboard")
-    return render(
-        request,
-        "organisations/invitation_accept.html",
-        {"invitation": invitation, "form": form, "existing": existing},
-    )
+    context = {"invitation": invitation, "form": form, "existing": existing}
+    return render(request, "organisations/invitation_accept.html", context)
