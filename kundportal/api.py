@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -12,6 +13,8 @@ from ninja.security import HttpBearer, SessionAuth
 
 from kundportal.accounts.api import router as accounts_router
 from kundportal.accounts.services import authenticate_api_token
+from kundportal.documents.api import router as documents_router
+from kundportal.documents.services import UploadTooLarge
 from kundportal.organisations.access import require_provider_staff
 from kundportal.organisations.api import router as organisations_router
 from kundportal.organisations.models import InvitationNotUsable
@@ -60,6 +63,7 @@ api = NinjaAPI(
 )
 api.add_router("/", accounts_router)
 api.add_router("/", organisations_router)
+api.add_router("/", documents_router)
 
 
 @api.exception_handler(PermissionDenied)
@@ -77,4 +81,12 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
 def on_invitation_unusable(request: HttpRequest, exc: InvitationNotUsable) -> HttpResponse:
     return api.create_response(
         request, {"detail": "The invitation was used, withdrawn or has expired."}, status=410
+    )
+
+
+@api.exception_handler(UploadTooLarge)
+def on_upload_too_large(request: HttpRequest, exc: UploadTooLarge) -> HttpResponse:
+    limit = settings.MAX_UPLOAD_BYTES // (1024 * 1024)
+    return api.create_response(
+        request, {"detail": f"The file is larger than the limit of {limit} MB."}, status=413
     )

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "kundportal.accounts",
     "kundportal.organisations",
     "kundportal.audit",
+    "kundportal.documents",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -163,6 +164,8 @@ if env_str("KUNDPORTAL_MASTER_KEY_FILE") and not MASTER_KEY_FILE.is_file():
 
 # Background tasks
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+PERIODIC_TASKS = ["kundportal.documents.tasks.purge_trash", "kundportal.documents.tasks.sweep_orphans"]
+PERIODIC_TASK_SECONDS = env_int("KUNDPORTAL_PERIODIC_TASK_SECONDS", 3600, minimum=60)
 
 # Email
 # A local mail server by default, as most self-hosted services expect; `make run` prints mails instead.
@@ -221,6 +224,12 @@ USERSESSIONS_TRACK_ACTIVITY = False
 USERSESSIONS_ADAPTER = "kundportal.accounts.adapters.UserSessionsAdapter"
 
 INVITATION_MAX_AGE_DAYS = env_int("KUNDPORTAL_INVITATION_DAYS", 7, minimum=1)
+
+# Documents
+MAX_UPLOAD_BYTES = env_int("KUNDPORTAL_MAX_UPLOAD_MB", 5120, minimum=1) * 1024 * 1024
+TRASH_RETENTION_DAYS = env_int("KUNDPORTAL_TRASH_DAYS", 30, minimum=1)
+# Uploads are encrypted as they arrive (documents.uploads.EncryptingUploadHandler): no plaintext temp files.
+FILE_UPLOAD_HANDLERS = ["kundportal.documents.uploads.EncryptingUploadHandler"]
 
 # Sessions: an idle timeout and an absolute lifetime (SessionLifetimeMiddleware enforces both).
 SESSION_IDLE_SECONDS = env_int("KUNDPORTAL_SESSION_IDLE_MINUTES", 120, minimum=1) * 60

@@ -32,6 +32,14 @@ class Action(models.TextChoices):
     MANAGER_ASSIGNED = "org.manager_assigned", _("Account manager assigned")
     MANAGER_UNASSIGNED = "org.manager_unassigned", _("Account manager unassigned")
     PORTAL_SETTINGS = "portal.settings_changed", _("Portal settings changed")
+    DOCUMENT_UPLOADED = "doc.uploaded", _("Document uploaded")
+    DOCUMENT_DOWNLOADED = "doc.downloaded", _("Document downloaded")
+    DOCUMENT_TRASHED = "doc.trashed", _("Document moved to the trash")
+    DOCUMENT_RESTORED = "doc.restored", _("Document restored from the trash")
+    DOCUMENT_PURGED = "doc.purged", _("Document deleted for good")
+    VERSION_RESTORED = "doc.version_restored", _("Older version restored")
+    VERSION_LABELLED = "doc.version_labelled", _("Version labelled")
+    FOLDERS_APPLIED = "doc.template_applied", _("Folder template applied")
 
 
 class AppendOnlyError(Exception):

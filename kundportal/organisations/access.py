@@ -76,6 +76,31 @@ class OrganisationAccess:
         return str(ProviderRole.ACCOUNT_MANAGER.label)
 
 
+@dataclass(frozen=True)
+class FolderPermission:
+    """What a user may do in one folder: the one place that decides it for pages, API and CLI alike."""
+
+    read: bool  # list and download every document in it
+    write: bool  # upload new documents and versions, restore, label, move to trash
+    own_only: bool = False  # upload-only folders: customers see what they uploaded themselves
+
+
+def folder_permission(access: OrganisationAccess, folder_access: str) -> FolderPermission | None:
+    """None means the folder does not exist for this user (internal folders for customers)."""
+    if access.staff:
+        return FolderPermission(read=True, write=True)
+    contributor = access.customer_role in (CustomerRole.ADMIN, CustomerRole.MEMBER)
+    match folder_access:
+        case "internal":
+            return None
+        case "read_only":
+            return FolderPermission(read=True, write=False)
+        case "upload_only":
+            return FolderPermission(read=False, write=contributor, own_only=True)
+        case _:
+            return FolderPermission(read=True, write=contributor)
+
+
 def organisation_access(user: User, organisation: Organisation) -> OrganisationAccess:
     """The access of a user to an organisation already known to be visible to them."""
     staff = is_provider_staff(user)

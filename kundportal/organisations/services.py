@@ -46,6 +46,9 @@ def create_organisation(
     if kind not in OrganisationKind.values:
         raise ValidationError({"kind": _("Choose a company or a private customer.")})
     organisation = Organisation.objects.create(name=name, kind=kind, require_mfa=require_mfa)
+    from kundportal.documents.folders import apply_template, default_template
+
+    apply_template(organisation=organisation, template=default_template(), actor=actor, request=request)
     if actor.provider_role == ProviderRole.ACCOUNT_MANAGER:
         # Whoever creates a customer looks after it until an admin says otherwise.
         StaffAssignment.objects.create(organisation=organisation, user=actor)

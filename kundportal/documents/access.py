@@ -1,0 +1,92 @@
+"""Which folders and documents a user sees, built on the tenancy policy in organisations/access.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from kundportal.documents.models import Document, DocumentVersion, Folder, FolderAccess
+from kundportal.organisations.access import (
+    FolderPermission,
+    OrganisationAccess,
+    folder_permission,
+    is_provider_staff,
+    organisation_access,
+)
+from kundportal.organisations.models import Organisation
+
+
+def _uuid(value: UUID | str) -> UUID:
+    try:
+        return value if isinstance(value, UUID) else UUID(str(value))
+    except (ValueError, ValidationError):
+        raise Http404 from None
+
+
+def visible_folders(user: Any) -> QuerySet[Folder]:
+    folders = Folder.objects.filter(organisation__in=Organisation.objects.visible_to(user))
+    if not is_provider_staff(user):
+        # Internal folders do not exist for customers: filtered here, in the query, never in a template.
+        folders = folders.exclude(access=FolderAccess.INTERNAL)
+    return folders
+
+
+def visible_documents(user: Any, *, include_trash: bool = False) -> QuerySet[Document]:
+    documents = Document.objects.filter(folder__in=visible_folders(user), latest__isnull=False)
+    if not include_trash:
+        documents = documents.filter(deleted_at__isnull=True)
+    if not is_provider_staff(user):
+        own = DocumentVersion.objects.filter(document=OuterRef("pk"), uploaded_by=user)
+        documents = documents.filter(~Q(folder__access=FolderAccess.UPLOAD_ONLY) | Exists(own))
+    return documents
+
+
+@dataclass(frozen=True)
+class FolderAccessForUser:
+    folder: Folder
+    organisation: OrganisationAccess
+    permission: FolderPermission
+
+
+def get_folder_for_user(user: Any, folder_id: UUID | str, *, write: bool = False) -> FolderAccessForUser:
+    folder = visible_folders(user).select_related("organisation").filter(pk=_uuid(folder_id)).first()
+    if folder is None:
+        raise Http404
+    access = organisation_access(user, folder.organisation)
+    permission = folder_permission(access, folder.access)
+    if permission is None:
+        raise Http404
+    if write and not permission.write:
+        raise PermissionDenied
+    return FolderAccessForUser(folder=folder, organisation=access, permission=permission)
+
+
+def get_document_for_user(
+    user: Any, document_id: UUID | str, *, write: bool = False, include_trash: bool = False
+) -> tuple[Document, FolderAccessForUser]:
+    document = (
+        visible_documents(user, include_trash=include_trash)
+        .select_related("folder", "folder__organisation", "latest", "latest__uploaded_by")
+        .filter(pk=_uuid(document_id))
+        .first()
+    )
+    if document is None:
+        raise Http404
+    folder_access = get_folder_for_user(user, document.folder_id)
+    if write and not folder_access.permission.write:
+        raise PermissionDenied
+    return document, folder_access
+
+
+def get_version_for_user(user: Any, document_id: UUID | str, number: int) -> tuple[DocumentVersion, Document]:
+    document, _access = get_document_for_user(user, document_id)
+    version = document.versions.select_related("uploaded_by").filter(number=number).first()
+    if version is None:
+        raise Http404
+    version.document = document
+    return version, document

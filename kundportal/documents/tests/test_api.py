@@ -1,0 +1,182 @@
+"""The documents API: PRODUCT.md's contract, tenancy, ranges, bad input, and what lands on disk."""
+
+import io
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from kundportal.documents.models import Document, DocumentVersion, FolderAccess
+
+pytestmark = pytest.mark.django_db
+
+
+def post_file(client, folder, name="plan.pdf", data=b"plan v1", **extra):
+    upload = io.BytesIO(data)
+    upload.name = name
+    return client.post(
+        f"/api/v1/folders/{folder.pk}/documents", {"file": upload, **extra.pop("form", {})}, **extra
+    )
+
+
+def test_it_uploads_with_multipart_and_adds_versions_by_name(api_client, customer_member, drawings):
+    client = api_client(customer_member)
+    first = post_file(client, drawings)
+    assert first.status_code == 201, first.content
+    second = post_file(client, drawings, data=b"plan v2", form={"note": "revised"})
+    assert (first.json()["version"], second.json()["version"]) == (1, 2)
+    assert first.json()["document_id"] == second.json()["document_id"]
+    document_id = first.json()["document_id"]
+    versions = client.get(f"/api/v1/documents/{document_id}/versions").json()
+    assert [(v["number"], v["note"], v["is_latest"]) for v in versions] == [
+        (2, "revised", True),
+        (1, "", False),
+    ]
+    assert b"".join(client.get(f"/api/v1/documents/{document_id}/content").streaming_content) == b"plan v2"
+    old = client.get(f"/api/v1/documents/{document_id}/versions/1/content")
+    assert b"".join(old.streaming_content) == b"plan v1"
+
+
+def test_it_uploads_a_raw_body_with_an_idempotency_key(api_client, customer_member, drawings):
+    client = api_client(customer_member)
+    url = f"/api/v1/folders/{drawings.pk}/documents/model.step"
+    kwargs = {"content_type": "application/octet-stream", "headers": {"Idempotency-Key": "k-1"}}
+    first = client.put(url, b"x" * 200_000, **kwargs)
+    again = client.put(url, b"x" * 200_000, **kwargs)
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json() and DocumentVersion.objects.count() == 1
+
+
+def test_it_serves_ranges_with_safe_headers(api_client, customer_member, drawings):
+    client = api_client(customer_member)
+    data = os.urandom(200_000)
+    document_id = post_file(client, drawings, name="<script>.html", data=data).json()["document_id"]
+    response = client.get(
+        f"/api/v1/documents/{document_id}/content", headers={"Range": "bytes=100000-100099"}
+    )
+    assert response.status_code == 206
+    assert b"".join(response.streaming_content) == data[100_000:100_100]
+    assert response["Content-Range"] == "bytes 100000-100099/200000"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response["Content-Security-Policy"]
+    assert response["Content-Type"] == "application/octet-stream"
+    assert (
+        client.get(f"/api/v1/documents/{document_id}/content", headers={"Range": "bytes=999999-"}).status_code
+        == 416
+    )
+    suffix = client.get(f"/api/v1/documents/{document_id}/content", headers={"Range": "bytes=-10"})
+    assert b"".join(suffix.streaming_content) == data[-10:]
+
+
+def test_it_hides_everything_from_an_outsider(api_client, customer_member, outsider, drawings, folders):
+    document_id = post_file(api_client(customer_member), drawings).json()["document_id"]
+    client = api_client(outsider)
+    assert client.get(f"/api/v1/organisations/{drawings.organisation_id}/folders").status_code == 404
+    assert client.get(f"/api/v1/folders/{drawings.pk}/documents").status_code == 404
+    assert post_file(client, drawings).status_code == 404
+    for path in ["", "/versions", "/content", "/versions/1/content"]:
+        assert client.get(f"/api/v1/documents/{document_id}{path}").status_code == 404
+    assert client.delete(f"/api/v1/documents/{document_id}").status_code == 404
+    assert client.get(f"/api/v1/documents/{uuid.uuid4()}").status_code == 404
+    assert Document.objects.get().deleted_at is None
+
+
+def test_it_lets_viewers_read_but_not_write(api_client, customer_member, customer_viewer, drawings):
+    document_id = post_file(api_client(customer_member), drawings).json()["document_id"]
+    client = api_client(customer_viewer)
+    assert client.get(f"/api/v1/documents/{document_id}/content").status_code == 200
+    assert post_file(client, drawings).status_code == 403
+    assert client.delete(f"/api/v1/documents/{document_id}").status_code == 403
+    assert client.post(f"/api/v1/documents/{document_id}/versions/1/restore").status_code == 403
+    assert DocumentVersion.objects.count() == 1
+
+
+def test_it_keeps_internal_folders_from_customers(api_client, customer_admin, account_manager, folders):
+    internal = folders[FolderAccess.INTERNAL]
+    assert post_file(api_client(account_manager), internal).status_code == 201
+    names = [
+        f["name"]
+        for f in api_client(customer_admin)
+        .get(f"/api/v1/organisations/{internal.organisation_id}/folders")
+        .json()
+    ]
+    assert internal.name not in names and len(names) == 3
+    assert api_client(customer_admin).get(f"/api/v1/folders/{internal.pk}/documents").status_code == 404
+    document = Document.objects.get()
+    assert api_client(customer_admin).get(f"/api/v1/documents/{document.pk}").status_code == 404
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "a\\b", "\u202egnp.exe", "x" * 300, "..."])
+def test_it_answers_bad_names_with_422_and_stores_nothing(api_client, customer_member, drawings, name):
+    response = api_client(customer_member).put(
+        f"/api/v1/folders/{drawings.pk}/documents/{name}", b"data", content_type="application/octet-stream"
+    )
+    assert response.status_code in (404, 422)
+    assert not DocumentVersion.objects.exists()
+
+
+def test_it_answers_413_for_an_oversized_upload_before_storing_it(
+    api_client, customer_member, drawings, settings
+):
+    settings.MAX_UPLOAD_BYTES = 10_000
+    client = api_client(customer_member)
+    raw = client.put(
+        f"/api/v1/folders/{drawings.pk}/documents/big.bin",
+        b"x" * 20_000,
+        content_type="application/octet-stream",
+    )
+    assert raw.status_code == 413
+    assert post_file(client, drawings, data=b"x" * 200_000).status_code == 413
+    assert not DocumentVersion.objects.exists()
+
+
+def test_it_never_writes_a_readable_byte(api_client, customer_member, drawings, settings, tmp_path):
+    marker = b"KUNDPORTAL-LEAK-MARKER-" + uuid.uuid4().hex.encode()
+    client = api_client(customer_member)
+    post_file(client, drawings, name="secret.txt", data=marker * 1000)
+    client.put(f"/api/v1/folders/{drawings.pk}/documents/raw.txt", marker * 3, content_type="text/plain")
+    root = Path(settings.STORAGES["default"]["OPTIONS"]["location"])
+    files = [p for p in root.rglob("*") if p.is_file()]
+    assert len(files) == 2
+    for path in [*files, *Path(settings.DATA_DIR).rglob("*")]:
+        if path.is_file():
+            assert marker not in path.read_bytes(), path
+    assert all("secret" not in str(p) for p in files)
+
+
+def test_verify_reports_tampered_missing_and_swapped_objects(api_client, customer_member, drawings, settings):
+    client = api_client(customer_member)
+    for n in range(3):
+        post_file(client, drawings, name=f"f{n}.bin", data=os.urandom(100_000))
+    call_command("verify", stdout=io.StringIO())
+    root = Path(settings.STORAGES["default"]["OPTIONS"]["location"])
+    first, second, third = DocumentVersion.objects.order_by("document__name")
+    path = root / first.blob_name
+    blob = bytearray(path.read_bytes())
+    blob[5000] ^= 0x01
+    path.write_bytes(bytes(blob))
+    (root / third.blob_name).write_bytes((root / second.blob_name).read_bytes())
+    stderr = io.StringIO()
+    with pytest.raises(CommandError, match="2 of 3"):
+        call_command("verify", stdout=io.StringIO(), stderr=stderr)
+    response = client.get(f"/api/v1/documents/{first.document_id}/content")
+    with pytest.raises(Exception, match=r"(?i)integrity|decrypt|tag|authenticat"):
+        b"".join(response.streaming_content)
+
+
+def test_keys_rotate_rewraps_every_data_key(api_client, customer_member, drawings):
+    client = api_client(customer_member)
+    document_id = post_file(client, drawings, data=b"before rotation").json()["document_id"]
+    old = DocumentVersion.objects.get().kek_id
+    call_command("keys", "rotate", stdout=io.StringIO())
+    version = DocumentVersion.objects.get()
+    assert version.kek_id != old
+    assert (
+        b"".join(client.get(f"/api/v1/documents/{document_id}/content").streaming_content)
+        == b"before rotation"
+    )
+    call_command("verify", stdout=io.StringIO())

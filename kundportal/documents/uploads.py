@@ -1,0 +1,135 @@
+"""Multipart uploads encrypted as they arrive.
+
+Django's default handlers keep small files in memory and write large ones to a temporary file: plaintext on
+disk, and a second pass over every byte. This handler instead feeds each chunk the parser reads straight into
+a VersionWriter, so the only bytes that touch the disk are ciphertext. A view opts in by attaching the target
+folder to the request (`request.kundportal_upload_folder`) before reading request.FILES; without it the
+handler finds the folder from the URL for the upload routes (UPLOAD_ROUTES), so that even a parse
+triggered early (by the CSRF check) encrypts; for any other URL it defers to Django's usual behaviour.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload, TemporaryFileUploadHandler
+from django.urls import Resolver404, resolve
+
+from kundportal.documents.access import FolderAccessForUser, get_folder_for_user
+from kundportal.documents.services import UploadTooLarge, VersionWriter
+
+# The page's upload route, and the API path that lists a folder's documents on GET and uploads on POST
+# (ninja names a path after its first operation).
+UPLOAD_ROUTES = {"folder_upload", "list_documents"}
+
+
+def upload_folder(request: Any) -> FolderAccessForUser | None:
+    """The folder a request uploads into, with the user's permission checked; None if it is no upload route."""
+    if (folder := getattr(request, "kundportal_upload_folder", None)) is not None:
+        return folder
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return None
+    if request.method != "POST" or match.url_name not in UPLOAD_ROUTES or not request.user.is_authenticated:
+        return None
+    folder = get_folder_for_user(request.user, match.kwargs["folder_id"], write=True)
+    request.kundportal_upload_folder = folder
+    return folder
+
+
+class EncryptedUpload(UploadedFile):
+    """What request.FILES holds for an encrypted upload: the finished writer, ready to commit."""
+
+    def __init__(self, writer: VersionWriter, name: str, content_type: str, size: int) -> None:
+        super().__init__(file=None, name=name, content_type=content_type, size=size)
+        self.writer = writer
+
+    def close(self) -> None:  # nothing to close: the object is in storage
+        return None
+
+
+class EncryptingUploadHandler(FileUploadHandler):
+    chunk_size = 1024 * 1024
+
+    def __init__(self, request: Any = None) -> None:
+        super().__init__(request)
+        self.writer: VersionWriter | None = None
+        self.fallback: TemporaryFileUploadHandler | None = None
+        self.error: Exception | None = None
+
+    def new_file(
+        self,
+        field_name: str,
+        file_name: str,
+        content_type: str,
+        content_length: int | None,
+        charset: str | None = None,
+        content_type_extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().new_file(field_name, file_name, content_type, content_length, charset, content_type_extra)
+        try:
+            folder = upload_folder(self.request)
+        except Exception as error:  # not found or not allowed: remembered for the view to answer
+            self.request.kundportal_upload_error = error
+            raise StopUpload(connection_reset=False) from None
+        if folder is None:
+            self.fallback = TemporaryFileUploadHandler(self.request)
+            self.fallback.new_file(
+                field_name, file_name, content_type, content_length, charset, content_type_extra
+            )
+            return
+        try:
+            self.writer = VersionWriter(
+                actor=self.request.user, folder=folder, name=file_name, content_type=content_type
+            )
+        except Exception as error:  # a bad name or no permission: remembered for the view to report
+            self.error = error
+            self.request.kundportal_upload_error = error
+            raise StopUpload(connection_reset=False) from None
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        if self.fallback is not None:
+            return self.fallback.receive_data_chunk(raw_data, start)
+        if self.writer is not None:
+            try:
+                self.writer.write(raw_data)
+            except UploadTooLarge as error:
+                self.request.kundportal_upload_error = error
+                self.writer = None
+                raise StopUpload(connection_reset=True) from None
+        return None
+
+    def file_complete(self, file_size: int) -> UploadedFile | None:
+        if self.fallback is not None:
+            return self.fallback.file_complete(file_size)
+        if self.writer is None:
+            return None
+        self.writer.close()
+        upload = EncryptedUpload(self.writer, self.file_name, self.content_type, file_size)
+        self.writer = None
+        return upload
+
+    def upload_interrupted(self) -> None:
+        if self.fallback is not None:
+            self.fallback.upload_interrupted()
+        if self.writer is not None:
+            self.writer.abort()
+            self.writer = None
+
+
+# Multipart framing (boundaries, part headers, the note field) on top of the file itself.
+MULTIPART_ALLOWANCE = 64 * 1024
+
+
+def refuse_oversized(request: Any, *, multipart: bool) -> None:
+    """413 from the declared length, before a byte of the body is read or stored."""
+    from django.conf import settings
+
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > settings.MAX_UPLOAD_BYTES + (MULTIPART_ALLOWANCE if multipart else 0):
+        raise UploadTooLarge
