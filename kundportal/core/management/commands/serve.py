@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from kundportal.core.crypto.keys import get_keyring
 from kundportal.core.tls import ensure_self_signed
 
 
@@ -49,6 +50,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         _check_port_free(options["host"], options["port"])
+        # Create the master key file now (with its loud "back this up" warning), not on the first upload.
+        get_keyring()
         granian = shutil.which("granian", path=str(Path(sys.executable).parent)) or shutil.which("granian")
         if granian is None:
             raise CommandError("granian is not installed; run `make install`")
