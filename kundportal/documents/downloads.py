@@ -4,6 +4,7 @@ that keep an uploaded HTML or SVG file from ever running in the portal's origin.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
@@ -12,6 +13,19 @@ from kundportal.documents.models import DocumentVersion
 from kundportal.documents.services import read_version, record_download
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+WRITE_SIZE = 1024 * 1024
+
+
+def _in_large_pieces(pieces: Iterator[bytes]) -> Iterator[bytes]:
+    """Decryption yields 64 KiB chunks; the server moves bytes far faster in 1 MiB writes (bench/README.md)."""
+    buffer = bytearray()
+    for piece in pieces:
+        buffer += piece
+        if len(buffer) >= WRITE_SIZE:
+            yield bytes(buffer)
+            buffer.clear()
+    if buffer:
+        yield bytes(buffer)
 
 
 def parse_range(header: str, size: int) -> tuple[int, int] | bool | None:

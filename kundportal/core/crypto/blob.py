@@ -183,9 +183,9 @@ class BlobEncryptor:
     `ciphertext_size(plaintext_size)` bytes. `plaintext_size` and `sha256` (hex of the plaintext) are
     available after `finalize()`, for the version's database row.
 
-    Memory stays at one chunk: whole chunks inside a piece are encrypted straight from the caller's buffer
-    (a memoryview slice, no copy); only the chunk that straddles two pieces, and the held-back last one, are
-    copied into one reused 64 KiB buffer.
+    Apart from the ciphertext it returns, it holds one chunk: whole chunks inside a piece are encrypted
+    straight from the caller's buffer (a memoryview slice, no copy); only the chunk that straddles two pieces,
+    and the held-back last one, are copied into one reused 64 KiB buffer.
     """
 
     def __init__(self, data_key: bytes, context: BlobContext) -> None:

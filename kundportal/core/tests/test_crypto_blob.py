@@ -363,7 +363,8 @@ def test_truncation_fails(size):
         # ... and even if the stored size were adjusted to match: the new last chunk has no flag
         assert_rejected(dropped_last, size=plaintext_size_for(len(dropped_last)))
         dropped_whole = blob[:-ENC]  # one whole encrypted chunk's worth of bytes off the end
-        assert_rejected(dropped_whole, size=size)
+        with pytest.raises(BlobIntegrityError, match="truncated"):
+            decrypt_all(dropped_whole, size=size)
     assert_rejected(blob[:HEADER_SIZE], size=size)
     assert_rejected(blob[: HEADER_SIZE - 1], size=size)
 
@@ -450,5 +451,27 @@ def test_a_short_read_in_the_middle_fails():
     def short(offset: int, length: int) -> bytes:
         return blob[offset : offset + length][: max(0, length - 1)] if offset else blob[:length]
 
-    with pytest.raises(BlobIntegrityError):
+    with pytest.raises(BlobIntegrityError, match="truncated"):
         list(decrypt_range(short, data_key=KEY, context=CONTEXT, plaintext_size=5 * CS, start=CS, end=2 * CS))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        (0, b"KPB2", "magic"),
+        (4, b"\x02", "unsupported"),
+        (5, b"\x02", "unsupported"),
+        (6, b"\x00\x00\x80\x00", "unsupported"),
+    ],
+)
+def test_a_header_of_another_format_is_refused_even_with_a_valid_commitment(field, value, message):
+    # Someone holding the key could commit to any header: the fixed fields are still checked on their own.
+    _, blob = sample(CS + 1)
+    preamble = bytearray(blob[:49])
+    preamble[field : field + len(value)] = value
+    okm = HKDF(algorithm=hashes.SHA256(), length=64, salt=bytes(preamble[17:49]), info=CONTEXT.info()).derive(
+        KEY
+    )
+    header = bytes(preamble) + hmac.new(okm[32:], bytes(preamble), hashlib.sha256).digest()
+    with pytest.raises(BlobIntegrityError, match=message):
+        decrypt_all(header + blob[HEADER_SIZE:], size=CS + 1)
