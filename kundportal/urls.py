@@ -50,5 +50,6 @@ urlpatterns = [
         "invitations/<uuid:invitation_id>/revoke/", organisations.revoke_invitation, name="revoke_invitation"
     ),
     path("invitations/<str:token>/", organisations.accept_invitation, name="invitation_accept"),
+    path("", include("kundportal.documents.urls")),
     path("admin/", admin.site.urls),
 ]

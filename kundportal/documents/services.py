@@ -323,9 +323,12 @@ def restore_document(
         raise PermissionDenied
     if document.deleted_at is None:
         return
-    if Document.objects.filter(
+    same_name = Document.objects.filter(
         folder=document.folder, name_key=document.name_key, deleted_at__isnull=True
-    ).exists():
+    )
+    # A first upload that never completed leaves an empty, hidden document under the name: it yields.
+    same_name.filter(latest__isnull=True, versions__isnull=True).delete()
+    if same_name.exists():
         raise ValidationError(
             _(
                 "A document called “%(name)s” is already in this folder. Upload this one again under another "
