@@ -14,7 +14,9 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload, TemporaryFileUploadHandler
+from django.http import Http404, QueryDict
 from django.urls import Resolver404, resolve
+from django.utils.datastructures import MultiValueDict
 
 from kundportal.documents.access import FolderAccessForUser, get_folder_for_user
 from kundportal.documents.services import UploadTooLarge, VersionWriter
@@ -32,8 +34,11 @@ def upload_folder(request: Any) -> FolderAccessForUser | None:
         match = resolve(request.path_info)
     except Resolver404:
         return None
-    if request.method != "POST" or match.url_name not in UPLOAD_ROUTES or not request.user.is_authenticated:
+    if request.method != "POST" or match.url_name not in UPLOAD_ROUTES:
         return None
+    if not request.user.is_authenticated:
+        # Never fall back to Django's temporary files here: that would put plaintext on disk.
+        raise Http404
     folder = get_folder_for_user(request.user, match.kwargs["folder_id"], write=True)
     request.kundportal_upload_folder = folder
     return folder
@@ -58,6 +63,29 @@ class EncryptingUploadHandler(FileUploadHandler):
         self.writer: VersionWriter | None = None
         self.fallback: TemporaryFileUploadHandler | None = None
         self.error: Exception | None = None
+
+    def handle_raw_input(
+        self, input_data: Any, META: Any, content_length: int, boundary: Any, encoding: str | None = None
+    ) -> tuple[QueryDict, MultiValueDict] | None:
+        """Refuse an oversized upload from its declared length before one byte is read or stored.
+
+        Only when the CSRF token travels in a header (the upload script) or the request is a bearer API call:
+        a plain form carries its token in the body, which must then be parsed (the writer still stops at the
+        limit and keeps nothing).
+        """
+        from django.conf import settings
+
+        token_outside_body = "HTTP_X_CSRFTOKEN" in META or "HTTP_AUTHORIZATION" in META
+        if token_outside_body and content_length > settings.MAX_UPLOAD_BYTES + MULTIPART_ALLOWANCE:
+            try:
+                is_upload = upload_folder(self.request) is not None
+            except Exception as error:
+                self.request.kundportal_upload_error = error
+                return QueryDict(encoding=encoding), MultiValueDict()
+            if is_upload:
+                self.request.kundportal_upload_error = UploadTooLarge()
+                return QueryDict(encoding=encoding), MultiValueDict()
+        return None
 
     def new_file(
         self,

@@ -180,3 +180,68 @@ def test_keys_rotate_rewraps_every_data_key(api_client, customer_member, drawing
         == b"before rotation"
     )
     call_command("verify", stdout=io.StringIO())
+
+
+def test_it_refuses_an_oversized_multipart_upload_without_storing_a_byte(
+    api_client, customer_member, drawings, settings
+):
+    settings.MAX_UPLOAD_BYTES = 1000
+    response = post_file(api_client(customer_member), drawings, data=b"x" * 500_000)
+    assert response.status_code == 413
+    assert not Document.objects.exists()  # not even a hidden row: the body was never parsed
+    root = Path(settings.STORAGES["default"]["OPTIONS"]["location"])
+    assert not [p for p in root.rglob("*") if p.is_file()]
+
+
+def test_it_never_parses_an_anonymous_upload_into_temporary_files(drawings, monkeypatch):
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+
+    from conftest import HttpsClient
+    from kundportal.documents.uploads import EncryptingUploadHandler
+
+    # With a CSRF cookie, the CSRF middleware reads the form body before any view runs.
+    client = HttpsClient(enforce_csrf_checks=True)
+    client.cookies["__Host-kp_csrf"] = "a" * 32
+
+    parsed = []
+    original = EncryptingUploadHandler.new_file
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("plaintext temporary file")
+
+    def watch(self, *args, **kwargs):
+        parsed.append(True)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(TemporaryFileUploadHandler, "new_file", refuse)
+    monkeypatch.setattr(EncryptingUploadHandler, "new_file", watch)
+    upload = io.BytesIO(b"secret")
+    upload.name = "x.txt"
+    response = client.post(
+        f"/folders/{drawings.pk}/upload/",
+        {"file": upload, "csrfmiddlewaretoken": "a" * 32},
+        headers={"Origin": "https://testserver"},
+    )
+    assert parsed, "the CSRF check should have read the body"
+    assert response.status_code in (302, 403, 404)
+    assert not Document.objects.exists()
+
+
+def test_it_refuses_an_oversized_page_upload_before_the_csrf_check_reads_it(
+    customer_member, drawings, settings
+):
+    from conftest import HttpsClient
+
+    settings.MAX_UPLOAD_BYTES = 1000
+    client = HttpsClient(enforce_csrf_checks=True)
+    client.force_login(customer_member, backend="django.contrib.auth.backends.ModelBackend")
+    client.cookies["__Host-kp_csrf"] = "b" * 32
+    upload = io.BytesIO(b"x" * 300_000)
+    upload.name = "big.bin"
+    response = client.post(
+        f"/folders/{drawings.pk}/upload/",
+        {"file": upload},
+        headers={"Origin": "https://testserver", "X-CSRFToken": "b" * 32, "Accept": "application/json"},
+    )
+    assert response.status_code == 413
+    assert not Document.objects.exists()  # not even a hidden row: the body was never parsed
