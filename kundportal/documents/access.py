@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
@@ -17,15 +17,9 @@ from kundportal.organisations.access import (
     folder_permission,
     is_provider_staff,
     organisation_access,
+    parse_uuid,
 )
 from kundportal.organisations.models import Organisation
-
-
-def _uuid(value: UUID | str) -> UUID:
-    try:
-        return value if isinstance(value, UUID) else UUID(str(value))
-    except (ValueError, ValidationError):
-        raise Http404 from None
 
 
 def visible_folders(user: Any) -> QuerySet[Folder]:
@@ -54,7 +48,7 @@ class FolderAccessForUser:
 
 
 def get_folder_for_user(user: Any, folder_id: UUID | str, *, write: bool = False) -> FolderAccessForUser:
-    folder = visible_folders(user).select_related("organisation").filter(pk=_uuid(folder_id)).first()
+    folder = visible_folders(user).select_related("organisation").filter(pk=parse_uuid(folder_id)).first()
     if folder is None:
         raise Http404
     access = organisation_access(user, folder.organisation)
@@ -72,7 +66,7 @@ def get_document_for_user(
     document = (
         visible_documents(user, include_trash=include_trash)
         .select_related("folder", "folder__organisation", "latest", "latest__uploaded_by")
-        .filter(pk=_uuid(document_id))
+        .filter(pk=parse_uuid(document_id))
         .first()
     )
     if document is None:

@@ -114,7 +114,8 @@ def organisation_access(user: User, organisation: Organisation) -> OrganisationA
     return OrganisationAccess(organisation=organisation, customer_role=role, staff=staff)
 
 
-def _parse_uuid(value: UUID | str) -> UUID:
+def parse_uuid(value: UUID | str) -> UUID:
+    """An id from a URL or API path; a malformed one is simply not found."""
     try:
         return value if isinstance(value, UUID) else UUID(str(value))
     except (ValueError, ValidationError):
@@ -125,7 +126,7 @@ def get_organisation_for_user(
     user: User, organisation_id: UUID | str, *, manage: bool = False
 ) -> OrganisationAccess:
     """The organisation with its access for `user`: 404 if they cannot see it, 403 if `manage` and they may not."""
-    organisation = Organisation.objects.visible_to(user).filter(pk=_parse_uuid(organisation_id)).first()
+    organisation = Organisation.objects.visible_to(user).filter(pk=parse_uuid(organisation_id)).first()
     if organisation is None:
         raise Http404
     access = organisation_access(user, organisation)
@@ -138,7 +139,7 @@ def get_membership_for_user(user: User, membership_id: UUID | str, *, manage: bo
     membership = (
         Membership.objects.visible_to(user)
         .select_related("organisation", "user")
-        .filter(pk=_parse_uuid(membership_id))
+        .filter(pk=parse_uuid(membership_id))
         .first()
     )
     if membership is None:
@@ -152,7 +153,7 @@ def get_invitation_for_user(user: User, invitation_id: UUID | str, *, manage: bo
     invitation = (
         Invitation.objects.visible_to(user)
         .select_related("organisation")
-        .filter(pk=_parse_uuid(invitation_id))
+        .filter(pk=parse_uuid(invitation_id))
         .first()
     )
     if invitation is None:

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -83,6 +84,7 @@ def organisation_detail(request: HttpRequest, organisation_id: str) -> HttpRespo
         "organisation": organisation,
         "page": page,
         "query": query,
+        "paging_query": urlencode({"q": query}),
         "invitations": organisation.invitations.pending().select_related("invited_by")
         if access.can_manage_members
         else [],
