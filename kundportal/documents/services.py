@@ -51,26 +51,26 @@ def _key_context(context: BlobContext) -> bytes:
     return b"dek|" + context.info()
 
 
-def _document_for_upload(folder: Folder, name: str) -> Document:
-    """The live document of that name in the folder, or a new one that stays hidden until its first version."""
-    key = name_key(name)
-    document = Document.objects.filter(folder=folder, name_key=key, deleted_at__isnull=True).first()
-    if document is not None:
-        return document
-    try:
-        with transaction.atomic():
-            return Document.objects.create(
-                organisation_id=folder.organisation_id, folder=folder, name=name, name_key=key
-            )
-    except IntegrityError:  # someone else created it a moment ago: theirs is ours
-        return Document.objects.get(folder=folder, name_key=key, deleted_at__isnull=True)
+class _Rebind(Exception):
+    """The upload must belong to another document than the one its object was encrypted for: another upload
+    created the document under this name first (this one becomes its next version), or the document went to
+    the trash meanwhile (this one starts a new live document)."""
+
+    def __init__(self, document_id: uuid.UUID) -> None:
+        self.document_id = document_id
+
+
+def _live_document(folder: Folder, key: str) -> Document | None:
+    return Document.objects.filter(folder=folder, name_key=key, deleted_at__isnull=True).first()
 
 
 class VersionWriter:
     """Encrypts one upload into storage as it arrives; `commit()` then makes it the document's latest version.
 
     Used by the multipart upload handler (bytes arrive in the request parser), the raw-body API and the
-    services below (bytes come from a stream).
+    services below (bytes come from a stream). A document that does not exist yet gets its row only at
+    commit, in the same transaction as its first version: an upload that fails or is cancelled leaves
+    nothing behind in the database, and no other action has to step around half-made rows.
     """
 
     def __init__(
@@ -79,13 +79,21 @@ class VersionWriter:
         if not folder.permission.write:
             raise PermissionDenied
         self.actor = actor
+        self.folder = folder.folder
         self.name = clean_document_name(name)
+        self.name_key = name_key(self.name)
         self.content_type = content_type[:150]
-        self.document = _document_for_upload(folder.folder, self.name)
+        existing = _live_document(self.folder, self.name_key)
+        self.document_id = existing.pk if existing else uuid.uuid4()
+        self.size = 0
+        self.closed = False
+        self._start_blob()
+
+    def _start_blob(self) -> None:
         self.version_id = uuid.uuid4()
         self.context = BlobContext(
-            organisation_id=folder.folder.organisation_id,
-            document_id=self.document.pk,
+            organisation_id=self.folder.organisation_id,
+            document_id=self.document_id,
             version_id=self.version_id,
         )
         self.data_key = new_data_key()
@@ -93,8 +101,6 @@ class VersionWriter:
         self.encryptor = BlobEncryptor(self.data_key, self.context)
         self.sink = blobstore.open_sink(self.blob_name)
         self.sink.write(self.encryptor.header())
-        self.size = 0
-        self.closed = False
 
     def write(self, data: bytes | memoryview) -> None:
         self.size += len(data)
@@ -115,6 +121,53 @@ class VersionWriter:
             self.sink.abort()
             self.closed = True
 
+    def _rebind(self, document_id: uuid.UUID) -> None:
+        """Encrypt the finished object again for `document`: the context binds every chunk to its document,
+        so joining a document that another upload created a moment ago means one more pass over the bytes."""
+        old_name, old_key, old_context = self.blob_name, self.data_key, self.context
+        plaintext_size = self.encryptor.plaintext_size
+        self.document_id = document_id
+        self._start_blob()
+        self.closed = False
+        try:
+            for piece in decrypt_range(
+                lambda offset, length: blobstore.read_range(old_name, offset, length),
+                data_key=old_key,
+                context=old_context,
+                plaintext_size=plaintext_size,
+            ):
+                for encrypted in self.encryptor.update(piece):
+                    self.sink.write(encrypted)
+            self.close()
+        except BaseException:
+            self.abort()
+            raise
+        finally:
+            blobstore.delete(old_name)
+
+    def _document_for_commit(self) -> Document:
+        """The document this version belongs to, locked; created now if it is new."""
+        document = Document.objects.select_for_update().filter(pk=self.document_id).first()
+        if document is not None and document.deleted_at is None:
+            return document
+        if document is not None:  # trashed while this upload was arriving: the upload stays in sight
+            other = _live_document(self.folder, self.name_key)
+            raise _Rebind(other.pk if other else uuid.uuid4())
+        try:
+            with transaction.atomic():
+                return Document.objects.create(
+                    id=self.document_id,
+                    organisation_id=self.folder.organisation_id,
+                    folder=self.folder,
+                    name=self.name,
+                    name_key=self.name_key,
+                )
+        except IntegrityError:
+            other = _live_document(self.folder, self.name_key)
+            if other is None:
+                raise
+            raise _Rebind(other.pk) from None
+
     def commit(
         self,
         *,
@@ -123,44 +176,58 @@ class VersionWriter:
         restored_from: DocumentVersion | None = None,
         request: HttpRequest | None = None,
     ) -> DocumentVersion:
-        kek_id, wrapped = get_keyring().wrap(self.data_key, context=_key_context(self.context))
         try:
-            with transaction.atomic():
-                document = Document.objects.select_for_update().get(pk=self.document.pk)
-                last = document.versions.order_by("-number").values_list("number", flat=True).first() or 0
-                version = DocumentVersion.objects.create(
-                    id=self.version_id,
-                    document=document,
-                    number=last + 1,
-                    blob_name=self.blob_name,
-                    kek_id=kek_id,
-                    wrapped_key=wrapped,
-                    plaintext_size=self.encryptor.plaintext_size,
-                    ciphertext_size=ciphertext_size(self.encryptor.plaintext_size),
-                    sha256=self.encryptor.sha256,
-                    content_type=self.content_type,
-                    note=note.strip()[:500],
-                    uploaded_by=self.actor,
-                    restored_from=restored_from,
-                    idempotency_key=idempotency_key,
-                )
-                document.latest = version
-                document.size = version.plaintext_size
-                document.updated_at = version.created_at
-                document.updated_by = self.actor
-                document.save(update_fields=["latest", "size", "updated_at", "updated_by"])
-                record_event(
-                    Action.VERSION_RESTORED if restored_from else Action.DOCUMENT_UPLOADED,
-                    actor=self.actor,
-                    organisation=document.organisation,
-                    target=document,
-                    request=request,
-                    version=version.number,
-                    size=version.plaintext_size,
-                )
+            for _attempt in range(3):
+                try:
+                    return self._commit(note, idempotency_key, restored_from, request)
+                except _Rebind as rebind:
+                    self._rebind(rebind.document_id)
+            raise IntegrityError("the document name kept changing hands")
         except BaseException:
             blobstore.delete(self.blob_name)
             raise
+
+    def _commit(
+        self,
+        note: str,
+        idempotency_key: str,
+        restored_from: DocumentVersion | None,
+        request: HttpRequest | None,
+    ) -> DocumentVersion:
+        kek_id, wrapped = get_keyring().wrap(self.data_key, context=_key_context(self.context))
+        with transaction.atomic():
+            document = self._document_for_commit()
+            last = document.versions.order_by("-number").values_list("number", flat=True).first() or 0
+            version = DocumentVersion.objects.create(
+                id=self.version_id,
+                document=document,
+                number=last + 1,
+                blob_name=self.blob_name,
+                kek_id=kek_id,
+                wrapped_key=wrapped,
+                plaintext_size=self.encryptor.plaintext_size,
+                ciphertext_size=ciphertext_size(self.encryptor.plaintext_size),
+                sha256=self.encryptor.sha256,
+                content_type=self.content_type,
+                note=note.strip()[:500],
+                uploaded_by=self.actor,
+                restored_from=restored_from,
+                idempotency_key=idempotency_key,
+            )
+            document.latest = version
+            document.size = version.plaintext_size
+            document.updated_at = version.created_at
+            document.updated_by = self.actor
+            document.save(update_fields=["latest", "size", "updated_at", "updated_by"])
+            record_event(
+                Action.VERSION_RESTORED if restored_from else Action.DOCUMENT_UPLOADED,
+                actor=self.actor,
+                organisation_id=document.organisation_id,
+                target=document,
+                request=request,
+                version=version.number,
+                size=version.plaintext_size,
+            )
         version.document = document
         return version
 
@@ -326,8 +393,6 @@ def restore_document(
     same_name = Document.objects.filter(
         folder=document.folder, name_key=document.name_key, deleted_at__isnull=True
     )
-    # A first upload that never completed leaves an empty, hidden document under the name: it yields.
-    same_name.filter(latest__isnull=True, versions__isnull=True).delete()
     if same_name.exists():
         raise ValidationError(
             _(

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload, TemporaryFileUploadHandler
 from django.http import Http404, QueryDict
+from django.http.multipartparser import MultiPartParser
 from django.urls import Resolver404, resolve
 from django.utils.datastructures import MultiValueDict
 
@@ -24,6 +25,23 @@ from kundportal.documents.services import UploadTooLarge, VersionWriter
 # The page's upload route, and the API path that lists a folder's documents on GET and uploads on POST
 # (ninja names a path after its first operation).
 UPLOAD_ROUTES = {"folder_upload", "list_documents"}
+
+
+def is_upload_route(request: Any) -> bool:
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    return request.method == "POST" and match.url_name in UPLOAD_ROUTES
+
+
+class KeepFileNameParser(MultiPartParser):
+    """Hands the file name to the handler as sent. Django's parser would quietly turn "../x" into "x" and drop
+    control characters (the right-to-left override among them); on the upload routes such a name is refused
+    with a message instead (documents.names.clean_document_name, as on the raw-body API)."""
+
+    def sanitize_file_name(self, file_name: str) -> str | None:
+        return file_name or None
 
 
 def upload_folder(request: Any) -> FolderAccessForUser | None:
@@ -60,6 +78,9 @@ class EncryptingUploadHandler(FileUploadHandler):
 
     def __init__(self, request: Any = None) -> None:
         super().__init__(request)
+        if request is not None and not hasattr(request, "_files") and is_upload_route(request):
+            # Request.parse_file_upload reads the parser class after creating the handlers.
+            request.multipart_parser_class = KeepFileNameParser
         self.writer: VersionWriter | None = None
         self.fallback: TemporaryFileUploadHandler | None = None
         self.error: Exception | None = None
