@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, Lower, NullIf
 
 from kundportal.documents.access import visible_documents
 from kundportal.documents.models import Document, Folder
@@ -16,9 +17,12 @@ SORTS = {
     "-date": ("-updated_at", "name_key"),
     "size": ("size", "name_key"),
     "-size": ("-size", "name_key"),
-    "uploader": ("updated_by__email", "name_key"),
-    "-uploader": ("-updated_by__email", "name_key"),
+    "uploader": ("uploader_key", "name_key"),
+    "-uploader": ("-uploader_key", "name_key"),
 }
+
+# What the page shows in the uploader column (User.display_name), so the order matches what people read.
+UPLOADER_KEY = Lower(Coalesce(NullIf(F("updated_by__full_name"), Value("")), F("updated_by__email")))
 
 
 def folder_documents(user: Any, folder: Folder, *, sort: str = "name", query: str = "") -> QuerySet[Document]:
@@ -26,6 +30,7 @@ def folder_documents(user: Any, folder: Folder, *, sort: str = "name", query: st
         visible_documents(user)
         .filter(folder=folder)
         .select_related("latest", "updated_by")
+        .alias(uploader_key=UPLOADER_KEY)
         .order_by(*SORTS.get(sort, SORTS["name"]))
     )
     if query.strip():

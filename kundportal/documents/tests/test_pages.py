@@ -179,6 +179,29 @@ def test_it_sorts_and_marks_the_sorted_column(login, customer_member, drawings):
     ]
 
 
+def test_it_sorts_by_the_uploader_name_people_see(login, customer_member, organisation, drawings):
+    from conftest import make_user
+
+    from kundportal.organisations.models import Membership
+
+    zoe = make_user("aaron@acme.example", full_name="Zoe Zander")  # sorted by email she would come first
+    nameless = make_user("nils@acme.example")  # shown, and so sorted, by email
+    for user in (zoe, nameless):
+        Membership.objects.create(organisation=organisation, user=user, role="member")
+    stored(zoe, drawings, name="z.txt")
+    stored(customer_member, drawings, name="m.txt")
+    stored(nameless, drawings, name="n.txt")
+    client = login(customer_member)
+    by_uploader = client.get(f"/folders/{drawings.pk}/?sort=uploader").context["page"]
+    assert [d.updated_by.display_name for d in by_uploader] == [
+        "Mia Member",
+        "nils@acme.example",
+        "Zoe Zander",
+    ]
+    reverse = client.get(f"/folders/{drawings.pk}/?sort=-uploader").context["page"]
+    assert [d.name for d in reverse] == ["z.txt", "n.txt", "m.txt"]
+
+
 def test_it_searches_and_pages_the_listing(login, customer_member, drawings):
     for number in range(55):
         stored(customer_member, drawings, name=f"report-{number:02d}.txt", data=b"")
