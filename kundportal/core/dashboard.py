@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from kundportal.accounts.models import User
 from kundportal.audit.models import Action, AuditEvent
+from kundportal.documents.news import news_by_organisation, recent_versions
 from kundportal.organisations.access import is_provider_staff
 from kundportal.organisations.models import Invitation, Membership, Organisation
 
@@ -81,8 +82,13 @@ def _previous_visit(request: HttpRequest) -> datetime | None:
 def dashboard(request: HttpRequest) -> HttpResponse:
     user: User = request.user
     previous_visit = _previous_visit(request)
+    organisations = _organisations(user)
+    news = news_by_organisation(user, previous_visit, (o.pk for o in organisations))
+    for organisation in organisations:
+        organisation.new_documents, organisation.new_versions = news.get(organisation.pk, (0, 0))
     context = {
-        "organisations": _organisations(user),
+        "organisations": organisations,
+        "recent_versions": recent_versions(user, previous_visit),
         "organisation_total": Organisation.objects.visible_to(user).count(),
         "activity": _activity(user),
         "previous_visit": previous_visit,

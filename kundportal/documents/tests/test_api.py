@@ -245,3 +245,20 @@ def test_it_refuses_an_oversized_page_upload_before_the_csrf_check_reads_it(
     )
     assert response.status_code == 413
     assert not Document.objects.exists()  # not even a hidden row: the body was never parsed
+
+
+def test_the_folder_list_says_where_each_role_may_upload_in_constant_queries(
+    api_client, customer_member, customer_viewer, organisation, folders, django_assert_max_num_queries
+):
+    from kundportal.documents.models import Folder
+
+    path = f"/api/v1/organisations/{organisation.pk}/folders"
+    uploads = {f["access"]: f["can_upload"] for f in api_client(customer_member).get(path).json()}
+    assert uploads == {"read_write": True, "read_only": False, "upload_only": True}
+    assert not any(f["can_upload"] for f in api_client(customer_viewer).get(path).json())
+    client = api_client(customer_member)
+    with django_assert_max_num_queries(8) as few:
+        client.get(path)
+    Folder.objects.bulk_create(Folder(organisation=organisation, name=f"Extra {n}") for n in range(20))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(client.get(path).json()) == 23
