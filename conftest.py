@@ -22,6 +22,9 @@ from django.test import Client  # noqa: E402
 
 PASSWORD = "correct horse battery staple 42"
 
+# `seaweedfs` and `s3_storage`: a real S3 server for the storage tests (marked `s3`).
+pytest_plugins = ["kundportal.core.testing.seaweedfs"]
+
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings: object, tmp_path: Path) -> Iterator[None]:

@@ -9,13 +9,18 @@ What it does (see bench/README.md):
 1. A fresh temporary data dir: `kundportal migrate`, `kundportal demo`, then generated data (in a child
    process of this script with DJANGO_SETTINGS_MODULE and the same KUNDPORTAL_DATA_DIR): "Nordbygg AB" grows
    to 1,000 members, "Tio Konsult AB" has 10, ~200 organisations in all, invitations and audit events.
+   "Nordbygg AB" gets the default folder template; its "Drawings" folder gets --documents documents (10,000)
+   with 1-3 versions each, "Customer uploads" 10 (bulk-created rows, no blobs: listings never read them).
 2. Query counts, in-process (Django test client, force_login, CaptureQueriesContext): dashboard and
-   organisation page for a 10-member and a 1,000-member organisation.
+   organisation page for a 10-member and a 1,000-member organisation; the folder rows below.
 3. Per run: `kundportal serve --http --workers 1` (and, with --https, the default HTTPS server too), nginx
    serving a static ~4 KB HTML file (the rendered login page) over HTTP (and HTTPS), log in through the real
    login form, then timed GETs, interleaved round-robin so drift hits every target alike. Latency is measured
    by the client on loopback (requests, keep-alive): it includes the client's own overhead, which is why
-   nginx is in the table. Peak RSS is sampled from /proc for the whole server process tree.
+   nginx is in the table. Peak RSS is sampled from /proc for the whole server process tree. The folder rows
+   (customer admin): the 10,000-document folder by name, newest first, by size, by uploader, a search
+   matching 1 %, page 150, the 10-document folder, and the API list (session auth) at offset 0 and 9,950.
+   Each must show its expected first and last document (computed from the generated data, not by the app).
 4. Prints a Markdown table and writes it to bench/results/pages-<date>.md. Everything started is stopped in
    `finally`, also on error, Ctrl-C or SIGTERM.
 """
@@ -129,7 +134,7 @@ TRADE = [
 FORM = ["AB", "AB", "AB", "HB", "GmbH", "KB"]
 
 
-def generate(members: int, orgs_total: int, events: int) -> None:
+def generate(members: int, orgs_total: int, events: int, documents: int) -> None:
     import hashlib
     import random
 
@@ -289,6 +294,8 @@ def generate(members: int, orgs_total: int, events: int) -> None:
                 )
         AuditEvent.objects.bulk_create(audit, batch_size=1000)
 
+        folders = generate_documents(rng, big, SMALL_FOLDER_DOCUMENTS, documents, now)
+
     print(
         json.dumps(
             {
@@ -301,9 +308,252 @@ def generate(members: int, orgs_total: int, events: int) -> None:
                 "small_id": str(small.pk),
                 "invitations": Invitation.objects.count(),
                 "audit_events": AuditEvent.objects.count(),
+                **folders,
             }
         )
     )
+
+
+# ----------------------------------------------------------------------------------------------------
+# Documents: one folder with --documents documents (default 10,000) and one with 10, in BIG_ORG
+# ----------------------------------------------------------------------------------------------------
+
+BIG_FOLDER = "Drawings"  # read_write in the starter template: customers read and upload
+SMALL_FOLDER = "Customer uploads"  # read_write too, so both folders take the same access path
+SMALL_FOLDER_DOCUMENTS = 10
+SEARCH_TERM = "radon"  # in exactly 1 % of the big folder's names ("Radonmätning ..."), in no uploader's name
+LATE_PAGE = 150
+PER_PAGE = 50  # kundportal.documents.pages.DOCUMENTS_PER_PAGE and the API's default limit
+KINDS = [
+    "Planritning",
+    "Fasadritning",
+    "Sektion",
+    "Detaljritning",
+    "Offert",
+    "Protokoll byggmöte",
+    "Foto",
+    "Mängdförteckning",
+    "Teknisk beskrivning",
+    "Tidplan",
+    "Kalkyl",
+    "Ändrings-PM",
+]
+PARTS = [
+    "Hus A",
+    "Hus B",
+    "Plan 1",
+    "Plan 2",
+    "Plan 3",
+    "Källare",
+    "Vind",
+    "Garage",
+    "Tak",
+    "Entré",
+    "Trapphus",
+]
+EXTENSIONS = ["pdf", "pdf", "pdf", "pdf", "dwg", "dwg", "docx", "xlsx", "jpg"]
+
+
+def generate_documents(rng, organisation, small_count: int, count: int, now) -> dict:
+    """Bulk-create documents with 1-3 versions each, straight into the tables (no blobs: listings never read
+    them). Returns the folder ids and, computed here in Python and not by the app, what each timed page must
+    show, so that a wrong page (sort ignored, session lost, empty result) cannot give a fast number."""
+    import hashlib
+    import uuid
+
+    from kundportal.accounts.models import User
+    from kundportal.documents.folders import apply_template, default_template
+    from kundportal.documents.models import Document, DocumentVersion, Folder, FolderAccess, name_key
+
+    admin = User.objects.get(email=PROVIDER_ADMIN)
+    apply_template(organisation=organisation, template=default_template(), actor=admin)
+    big = Folder.objects.get(organisation=organisation, name=BIG_FOLDER, access=FolderAccess.READ_WRITE)
+    small = Folder.objects.get(organisation=organisation, name=SMALL_FOLDER, access=FolderAccess.READ_WRITE)
+
+    # Uploaders: the demo's contributors and some generated members (ASCII names, so that the expected
+    # uploader order below is the database's too: SQLite's lower() folds ASCII only).
+    people = [
+        m.user
+        for m in organisation.memberships.select_related("user").order_by("user__email")
+        if m.role in ("admin", "member") and m.user.full_name.isascii()
+    ]
+    demo = [p for p in people if p.email.endswith("@nordbygg.example") and not p.email.startswith("person")]
+    uploaders = demo + rng.sample([p for p in people if p not in demo], 6)
+
+    # Versions are timestamped over the last year: created_at (auto_now_add) is taken as given here.
+    for model in (Document, DocumentVersion):
+        model._meta.get_field("created_at").auto_now_add = False
+    year = 365 * 86400
+
+    def make(folder, names: list[str]) -> list[dict]:
+        documents, versions, rows = [], [], []
+        for name in names:
+            document = Document(
+                id=uuid.uuid4(), organisation=organisation, folder=folder, name=name, name_key=name_key(name)
+            )
+            # The latest version at any time in the last year, earlier ones minutes to a month before it.
+            times = [now - datetime.timedelta(seconds=rng.randint(600, year))]
+            for _ in range(rng.choice([1, 1, 2, 3]) - 1):
+                times.insert(0, times[0] - datetime.timedelta(seconds=rng.randint(600, 30 * 86400)))
+            for number, at in enumerate(times, start=1):
+                size = int(10 ** rng.uniform(4, 7.7))  # 10 KB to 50 MB, log-uniform
+                blob = uuid.uuid4().hex
+                version = DocumentVersion(
+                    id=uuid.uuid4(),
+                    document_id=document.id,
+                    number=number,
+                    blob_name=f"blobs/{blob[:2]}/{blob}",
+                    kek_id="bench",
+                    wrapped_key=b"x",
+                    plaintext_size=size,
+                    ciphertext_size=size + 16 * (size // 65536 + 1) + 32,
+                    sha256=hashlib.sha256(blob.encode()).hexdigest(),
+                    content_type="application/pdf" if name.endswith(".pdf") else "",
+                    uploaded_by=rng.choice(uploaders),
+                    created_at=at,
+                )
+                versions.append(version)
+            document.latest_id = version.id
+            document.size = version.plaintext_size
+            document.updated_at = version.created_at
+            document.updated_by = version.uploaded_by
+            document.created_at = times[0]
+            documents.append(document)
+            uploader = version.uploaded_by
+            rows.append(
+                {
+                    "name": name,
+                    "key": document.name_key,
+                    "at": document.updated_at,
+                    "size": document.size,
+                    "uploader": (uploader.full_name or uploader.email).lower(),
+                }
+            )
+        # SQLite and PostgreSQL check foreign keys at commit: documents may name their latest version first.
+        Document.objects.bulk_create(documents, batch_size=1000)
+        DocumentVersion.objects.bulk_create(versions, batch_size=1000)
+        return rows
+
+    numbers = rng.sample(range(1, count + 1), count)  # unique numbers, so unique names; not in date order
+    names = []
+    for i, n in enumerate(numbers):
+        kind = "Radonmätning" if i % 100 == 0 else rng.choice(KINDS)
+        names.append(f"{kind} {rng.choice(PARTS)} {n:05d}.{rng.choice(EXTENSIONS)}")
+    rows = make(big, names)
+    small_rows = make(small, [f"Avtal {i + 1:02d} {rng.choice(PARTS)}.pdf" for i in range(small_count)])
+
+    def page(ordered: list[dict], start: int = 0) -> list[str]:
+        """The first and the last name of a page (or API slice) of PER_PAGE rows from `start`."""
+        shown = ordered[start : start + PER_PAGE]
+        return [shown[0]["name"], shown[-1]["name"]] if shown else []
+
+    by_name = sorted(rows, key=lambda r: r["key"])
+    pages = max(1, -(-len(rows) // PER_PAGE))
+    late = min(LATE_PAGE, pages)
+    offset = max(0, len(rows) - PER_PAGE)
+    return {
+        "big_folder": str(big.pk),
+        "small_folder": str(small.pk),
+        "documents": len(rows),
+        "small_documents": len(small_rows),
+        "versions": DocumentVersion.objects.filter(document__folder__in=[big, small]).count(),
+        "uploaders": len(uploaders),
+        "late_page": late,
+        "api_offset": offset,
+        "search_term": SEARCH_TERM,
+        "search_hits": sum(1 for r in rows if SEARCH_TERM in r["key"]),
+        # What each timed page must show, in this order: its first and its last row.
+        "expect": {
+            "name": page(by_name),
+            "-date": page(sorted(rows, key=lambda r: (-r["at"].timestamp(), r["key"]))),
+            "size": page(sorted(rows, key=lambda r: (r["size"], r["key"]))),
+            "uploader": page(sorted(rows, key=lambda r: (r["uploader"], r["key"]))),
+            "search": page([r for r in by_name if SEARCH_TERM in r["key"]]),
+            "late": page(by_name, (late - 1) * PER_PAGE),
+            "offset": page(by_name, offset),
+            "small": page(sorted(small_rows, key=lambda r: r["key"])),
+        },
+    }
+
+
+def folder_rows(counts: dict) -> list[tuple[str, str, str, list[str]]]:
+    """The folder rows, as (request, as whom, path, texts the response must contain in this order): timed
+    against the server and counted in-process alike. All as the customer admin CUSTOMER_ADMIN."""
+    big, small, expect = counts["big_folder"], counts["small_folder"], counts["expect"]
+    n = f"{counts['documents']:,} documents"
+    api = f"/api/v1/folders/{big}/documents"
+
+    def json_texts(names: list[str]) -> list[str]:
+        return [json.dumps(name) for name in names]  # as the API writes them (\u-escaped, quoted)
+
+    return [
+        ("GET /folders/<id>/", f"{n}, by name, page 1", f"/folders/{big}/", expect["name"]),
+        (
+            "GET /folders/<id>/?sort=-date",
+            f"{n}, newest first",
+            f"/folders/{big}/?sort=-date",
+            expect["-date"],
+        ),
+        (
+            "GET /folders/<id>/?sort=size",
+            f"{n}, smallest first",
+            f"/folders/{big}/?sort=size",
+            expect["size"],
+        ),
+        (
+            "GET /folders/<id>/?sort=uploader",
+            f"{n}, by uploader",
+            f"/folders/{big}/?sort=uploader",
+            expect["uploader"],
+        ),
+        (
+            f"GET /folders/<id>/?q={counts['search_term']}",
+            f"{n}, {counts['search_hits']} match",
+            f"/folders/{big}/?q={counts['search_term']}",
+            expect["search"],
+        ),
+        (
+            f"GET /folders/<id>/?page={counts['late_page']}",
+            f"{n}, by name",
+            f"/folders/{big}/?page={counts['late_page']}",
+            expect["late"],
+        ),
+        (
+            "GET /folders/<id>/",
+            f"{counts['small_documents']} documents, by name",
+            f"/folders/{small}/",
+            expect["small"],
+        ),
+        (
+            "GET /api/v1/folders/<id>/documents?limit=50",
+            f"{n} (session)",
+            f"{api}?limit=50",
+            json_texts(expect["name"]),
+        ),
+        (
+            f"GET /api/v1/folders/<id>/documents?limit=50&offset={counts['api_offset']}",
+            f"{n} (session)",
+            f"{api}?limit=50&offset={counts['api_offset']}",
+            json_texts(expect["offset"]),
+        ),
+        (
+            "GET /api/v1/folders/<id>/documents?limit=50",
+            f"{counts['small_documents']} documents (session)",
+            f"/api/v1/folders/{small}/documents?limit=50",
+            json_texts(expect["small"]),
+        ),
+    ]
+
+
+def missing_text(text: str, expected: list[str]) -> str | None:
+    """The first expected text that is not in `text` after the previous one (None: all there, in order)."""
+    position = 0
+    for wanted in expected:
+        found = text.find(wanted, position)
+        if found < 0:
+            return wanted
+        position = found + len(wanted)
+    return None
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -316,7 +566,7 @@ def normalise_sql(sql: str) -> str:
     return re.sub(r"\b\d+(?:\.\d+)?\b", "?", sql)
 
 
-def count_queries() -> None:
+def count_queries(counts: dict) -> None:
     import django
 
     django.setup()
@@ -364,8 +614,12 @@ def count_queries() -> None:
             None,
         ),
     ]
+    anna = User.objects.get(email=CUSTOMER_ADMIN)
+    cases += [
+        (page, f"customer admin, {who}", anna, path, texts) for page, who, path, texts in folder_rows(counts)
+    ]
     results = []
-    for page, who, user, path, _ in cases:
+    for page, who, user, path, texts in cases:
         # HTTP_HOST: the test client's "testserver" is not in ALLOWED_HOSTS (no test environment here).
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(user)
@@ -376,6 +630,7 @@ def count_queries() -> None:
             response = client.get(path, secure=True)
             elapsed = time.perf_counter() - start
         assert response.status_code == 200, (path, response.status_code)
+        assert not texts or missing_text(response.content.decode(), texts) is None, (path, texts)
         repeated = Counter(normalise_sql(q["sql"]) for q in captured.captured_queries).most_common(1)
         writes = sum(
             1
@@ -700,7 +955,7 @@ class Target:
     who: str
     session: object
     url: str
-    expect: str
+    expect: str | list[str]  # texts the first warm-up response must contain, in this order
     times: list[float] = field(default_factory=list)
     size: int = 0
 
@@ -708,12 +963,14 @@ class Target:
 def measure(targets: list[Target], requests_per_target: int, warmup: int) -> None:
     """Warm-up, then round-robin over the targets so that drift on a noisy machine hits all of them alike."""
     for target in targets:
+        expected = [target.expect] if isinstance(target.expect, str) else target.expect
         for i in range(warmup):
             response = target.session.get(target.url, allow_redirects=False)
-            if response.status_code != 200 or (i == 0 and target.expect not in response.text):
+            missing = missing_text(response.text, expected) if i == 0 else None
+            if response.status_code != 200 or missing is not None:
                 raise RuntimeError(
                     f"{target.label} ({target.who}): HTTP {response.status_code}, "
-                    f"expected text {target.expect!r} present: {target.expect in response.text}"
+                    f"expected text {missing!r} missing (or out of order) in {target.url}"
                 )
             target.size = len(response.content)
     for _ in range(requests_per_target):
@@ -736,7 +993,7 @@ def one_run(
     work: Path,
     data: Path,
     env: dict[str, str],
-    ids: dict[str, str],
+    counts: dict,
     password: str,
     args: argparse.Namespace,
 ) -> dict:
@@ -790,7 +1047,8 @@ def one_run(
             memory[portal.name]["login"] = portal.sampler.take()
             nginx.sampler.take()
             anonymous = new_session(https)
-            big, small = f"{base}/organisations/{ids['big']}/", f"{base}/organisations/{ids['small']}/"
+            big = f"{base}/organisations/{counts['big_id']}/"
+            small = f"{base}/organisations/{counts['small_id']}/"
             big_n = f"{args.members:,}"
             targets = [
                 Target(
@@ -825,6 +1083,10 @@ def one_run(
                     # The member list is paged (50 a page): the first page shows the first people by email.
                     "person0003@nordbygg.example",
                 ),
+            ]
+            targets += [
+                Target(label, f"customer admin, {who}", anna, base + path, texts)
+                for label, who, path, texts in folder_rows(counts)
             ]
             started = time.monotonic()
             measure(targets, args.requests, args.warmup)
@@ -890,7 +1152,9 @@ def report(
         f"Machine: {machine()}.",
         f"Data: {counts['organisations']} organisations, {counts['users']} users, {counts['memberships']} "
         f"memberships ({BIG_ORG}: {counts['big_members']}, {SMALL_ORG}: {counts['small_members']}), "
-        f"{counts['invitations']} invitations, {counts['audit_events']} audit events; "
+        f"{counts['invitations']} invitations, {counts['audit_events']} audit events, "
+        f"{counts['documents']:,} documents in one folder of {BIG_ORG} and {counts['small_documents']} in another "
+        f"({counts['versions']:,} versions, {counts['uploaders']} uploaders, changed over the last year); "
         "SQLite (WAL) in a temporary data dir.",
         f"Server: `kundportal serve --workers 1` (granian, WSGI). {len(runs)} run(s) of {args.requests} "
         f"timed requests per row after {args.warmup} warm-up requests, interleaved round-robin; "
@@ -969,10 +1233,10 @@ def report(
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_generate":
-        generate(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+        generate(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
         return
     if len(sys.argv) > 1 and sys.argv[1] == "_queries":
-        count_queries()
+        count_queries(json.loads(sys.argv[2]))
         return
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -986,6 +1250,12 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=1000, help=f"members of {BIG_ORG} (default 1000)")
     parser.add_argument("--organisations", type=int, default=200)
     parser.add_argument("--events", type=int, default=20000, help="audit events to generate")
+    parser.add_argument(
+        "--documents",
+        type=int,
+        default=10000,
+        help=f"documents in the big folder of {BIG_ORG} (default 10000; another folder has 10)",
+    )
     parser.add_argument(
         "--https", action="store_true", help="add a pass over HTTPS (granian's TLS; nginx too)"
     )
@@ -1018,6 +1288,7 @@ def main() -> None:
                     str(args.members),
                     str(args.organisations),
                     str(args.events),
+                    str(args.documents),
                 ],
                 env,
                 "data generation",
@@ -1026,15 +1297,16 @@ def main() -> None:
             .splitlines()[-1]
         )
         print(f"  {counts}", file=sys.stderr)
-        ids = {"big": counts["big_id"], "small": counts["small_id"]}
         print("query counts ...", file=sys.stderr)
         queries = json.loads(
-            run([sys.executable, __file__, "_queries"], env, "query counts").strip().splitlines()[-1]
+            run([sys.executable, __file__, "_queries", json.dumps(counts)], env, "query counts")
+            .strip()
+            .splitlines()[-1]
         )
         runs = []
         for number in range(1, args.runs + 1):
             print(f"run {number}/{args.runs} ...", file=sys.stderr)
-            runs.append(one_run(number, work, data, env, ids, password, args))
+            runs.append(one_run(number, work, data, env, counts, password, args))
         text = report(runs, queries, counts, args, time.monotonic() - began)
         print(text)
         results = HERE / "results"

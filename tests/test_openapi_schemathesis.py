@@ -31,6 +31,7 @@ def known_ids(
 ) -> dict:
     """Ids of objects that exist, for path parameters: random UUIDs alone would only ever reach the 404s."""
     from kundportal.accounts.services import create_api_token
+    from kundportal.documents.folders import default_template
     from kundportal.organisations.access import organisation_access
     from kundportal.organisations.models import Membership
     from kundportal.organisations.services import invite_member
@@ -44,7 +45,17 @@ def known_ids(
         role="viewer",
     )
     spare_token, _secret = create_api_token(actor=provider_admin, name="spare, to be revoked")
+    from kundportal.commerce.models import ProductCategory
+    from kundportal.commerce.tests.factories import make_order, make_product
+
+    product_category = ProductCategory.objects.create(name="Schemathesis")
+    product = make_product("SCHEMA-1", price="10.00", category=product_category)
+    order = make_order(organisation, (product, 2), placed_by=customer_member)
     return {
+        "order_id": order.pk,
+        "product_id": product.pk,
+        "product_category_id": product_category.pk,
+        "template_id": default_template().pk,
         "organisation_id": organisation.pk,
         "membership_id": membership.pk,
         "invitation_id": invitation.pk,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
@@ -15,7 +16,7 @@ def client_ip(request: HttpRequest | None) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def record_event(
+def new_event(
     action: Action,
     *,
     actor: Any = None,
@@ -26,9 +27,10 @@ def record_event(
     actor_label: str = "",
     **data: Any,
 ) -> AuditEvent:
+    """An event not yet saved: `record_event` saves one, `record_events` many at once."""
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
-    return AuditEvent.objects.create(
+    return AuditEvent(
         action=action,
         actor=actor,
         actor_label=actor_label or (actor.email if actor else ""),
@@ -39,3 +41,15 @@ def record_event(
         ip=client_ip(request),
         data=data,
     )
+
+
+def record_event(action: Action, **fields: Any) -> AuditEvent:
+    event = new_event(action, **fields)
+    event.save(force_insert=True)
+    return event
+
+
+def record_events(events: Iterable[AuditEvent]) -> list[AuditEvent]:
+    """Many events in a few inserts: one action that touches hundreds of customers writes one row for each
+    (so each customer's own history shows it) without one query for each."""
+    return AuditEvent.objects.bulk_create(list(events), batch_size=500)

@@ -6,15 +6,17 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
-from kundportal.documents.models import Document, DocumentVersion, Folder, FolderAccess
+from kundportal.documents.models import Document, DocumentVersion, Folder, FolderAccess, FolderTemplate
 from kundportal.organisations.access import (
     FolderPermission,
     OrganisationAccess,
     folder_permission,
+    is_provider_admin,
     is_provider_staff,
     organisation_access,
     parse_uuid,
@@ -84,3 +86,35 @@ def get_version_for_user(user: Any, document_id: UUID | str, number: int) -> tup
         raise Http404
     version.document = document
     return version, document
+
+
+def visible_folder_templates(user: Any) -> QuerySet[FolderTemplate]:
+    """Provider staff see the templates (account managers pick one for a new customer); customers never do."""
+    if not is_provider_staff(user):
+        return FolderTemplate.objects.none()
+    return FolderTemplate.objects.all()
+
+
+def get_folder_template_for_user(
+    user: Any, template_id: UUID | str, *, manage: bool = False
+) -> FolderTemplate:
+    """404 for customers, who are not told templates exist; 403 if `manage` and the user is not a provider admin."""
+    template = visible_folder_templates(user).filter(pk=parse_uuid(template_id)).first()
+    if template is None:
+        raise Http404
+    if manage and not is_provider_admin(user):
+        raise PermissionDenied
+    return template
+
+
+def find_folder_template(
+    user: Any, template_id: UUID, *, field: str = "folder_template_id"
+) -> FolderTemplate:
+    """A template named in a request body (staff creating a customer): an unknown one is invalid input (422).
+    Customers may not create customers at all (403), whichever template they name."""
+    if not is_provider_staff(user):
+        raise PermissionDenied
+    template = visible_folder_templates(user).filter(pk=template_id).first()
+    if template is None:
+        raise ValidationError({field: [_("Choose one of the folder templates.")]})
+    return template

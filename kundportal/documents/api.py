@@ -7,12 +7,15 @@ from typing import Literal
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
+from pydantic import Field
 
 from kundportal.core.pagination import BoundedLimitOffsetPagination
 from kundportal.core.schemas import InputSchema
+from kundportal.documents import folders as folder_services
 from kundportal.documents import services
 from kundportal.documents.access import (
     get_document_for_user,
@@ -22,9 +25,14 @@ from kundportal.documents.access import (
 )
 from kundportal.documents.downloads import version_response
 from kundportal.documents.listing import folder_documents
-from kundportal.documents.models import Document, DocumentVersion
+from kundportal.documents.models import Document, DocumentVersion, Folder
 from kundportal.documents.uploads import EncryptedUpload, refuse_oversized
-from kundportal.organisations.access import get_organisation_for_user
+from kundportal.documents.zips import folder_zip_response
+from kundportal.organisations.access import (
+    OrganisationAccess,
+    folder_permission,
+    get_organisation_for_user,
+)
 
 router = Router(tags=["documents"])
 
@@ -57,6 +65,10 @@ class DocumentOut(Schema):
     version: int
     in_trash: bool
 
+    @staticmethod
+    def resolve_version(document: Document) -> int:
+        return document.latest.number if document.latest else 0
+
 
 class UploadOut(Schema):
     document_id: UUID
@@ -64,6 +76,21 @@ class UploadOut(Schema):
     name: str
     size: int
     sha256: str
+
+
+FolderAccessIn = Literal["read_write", "read_only", "upload_only", "internal"]
+
+
+class FolderIn(InputSchema):
+    name: str = Field(max_length=folder_services.MAX_NAME_LENGTH)
+    access: FolderAccessIn = "read_write"
+
+
+class FolderPatchIn(InputSchema):
+    """A partial update: a field left out (or null) keeps its value."""
+
+    name: str | None = Field(default=None, max_length=folder_services.MAX_NAME_LENGTH)
+    access: FolderAccessIn | None = None
 
 
 class LabelIn(InputSchema):
@@ -126,20 +153,68 @@ def list_folders(request: HttpRequest, organisation_id: UUID) -> list[dict[str, 
             "id": f.pk,
             "name": f.name,
             "access": f.access,
-            "can_upload": get_folder_for_user(request.user, f.pk).permission.write,
+            "can_upload": permission.write,
         }
         for f in folders
+        if (permission := folder_permission(access, f.access)) is not None
     ]
+
+
+def _folder(access: OrganisationAccess, folder: Folder) -> dict[str, object]:
+    permission = folder_permission(access, folder.access)
+    return {
+        "id": folder.pk,
+        "name": folder.name,
+        "access": folder.access,
+        "can_upload": bool(permission and permission.write),
+    }
+
+
+@router.post(
+    "/organisations/{organisation_id}/folders",
+    response={201: FolderOut},
+    summary="Add a folder to a customer (provider admins)",
+)
+def create_folder(request: HttpRequest, organisation_id: UUID, payload: FolderIn) -> Status:
+    access = get_organisation_for_user(request.user, organisation_id)
+    folder = folder_services.create_folder(
+        actor=request.user,
+        organisation=access.organisation,
+        name=payload.name,
+        access=payload.access,
+        request=request,
+    )
+    return Status(201, _folder(access, folder))
+
+
+@router.patch(
+    "/folders/{folder_id}",
+    response=FolderOut,
+    summary="Rename a folder or change its access (provider admins); its documents stay in it",
+)
+def update_folder(request: HttpRequest, folder_id: UUID, payload: FolderPatchIn) -> dict[str, object]:
+    target = get_folder_for_user(request.user, folder_id)
+    folder = folder_services.update_folder(
+        actor=request.user, folder=target.folder, name=payload.name, access=payload.access, request=request
+    )
+    return _folder(target.organisation, folder)
 
 
 @router.get("/folders/{folder_id}/documents", response=list[DocumentOut])
 @paginate(BoundedLimitOffsetPagination)
-def list_documents(
-    request: HttpRequest, folder_id: UUID, filters: Query[ListFilter]
-) -> list[dict[str, object]]:
+def list_documents(request: HttpRequest, folder_id: UUID, filters: Query[ListFilter]) -> QuerySet[Document]:
+    # The queryset itself: the paginator slices it in SQL (LIMIT/OFFSET) and counts with COUNT(*).
     folder = get_folder_for_user(request.user, folder_id)
-    documents = folder_documents(request.user, folder.folder, sort=filters.sort, query=filters.q)
-    return [_document(d) for d in documents]
+    return folder_documents(request.user, folder.folder, sort=filters.sort, query=filters.q)
+
+
+@router.get(
+    "/folders/{folder_id}/zip",
+    response={200: bytes},
+    summary="The latest version of every document in the folder, as one ZIP file (streamed, with Content-Length)",
+)
+def folder_zip(request: HttpRequest, folder_id: UUID) -> HttpResponse:
+    return folder_zip_response(request, get_folder_for_user(request.user, folder_id))
 
 
 @router.post(

@@ -7,8 +7,9 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, default_storage
@@ -64,7 +65,7 @@ class _S3Sink:
     """Collects the ciphertext in a temporary file in the data directory (ciphertext only: nothing readable
     lands on disk), then hands it to S3, which uses a multipart upload for large objects."""
 
-    def __init__(self, storage: object, name: str) -> None:
+    def __init__(self, storage: Any, name: str) -> None:  # django-storages' S3Storage
         self.storage = storage
         self.name = name
         spool = settings.DATA_DIR / "tmp"
@@ -75,9 +76,14 @@ class _S3Sink:
         self.file.write(data)
 
     def commit(self) -> None:
+        # One PUT, or a multipart upload whose object appears only when it completes (boto3 aborts it on
+        # failure): either way nothing half-written is ever visible under the name.
         self.file.seek(0)
+        storage = self.storage
         try:
-            self.storage.bucket.Object(self.storage._normalize_name(self.name)).upload_fileobj(self.file)  # type: ignore[attr-defined]
+            storage.connection.meta.client.upload_fileobj(
+                self.file, storage.bucket_name, storage._normalize_name(self.name)
+            )
         finally:
             self.file.close()
 
@@ -92,15 +98,38 @@ def open_sink(name: str) -> BlobSink:
 
 
 def read_range(name: str, offset: int, length: int) -> bytes:
-    """`length` bytes of the object from `offset` (fewer only at its end)."""
+    """`length` bytes of the object from `offset`: fewer only at its end, none past it (as a file read).
+    FileNotFoundError if there is no such object."""
     if length <= 0:
         return b""
     if isinstance(default_storage, FileSystemStorage):
         with open(Path(default_storage.location) / name, "rb") as handle:
             handle.seek(offset)
             return handle.read(length)
-    obj = default_storage.bucket.Object(default_storage._normalize_name(name))  # type: ignore[attr-defined]
-    return obj.get(Range=f"bytes={offset}-{offset + length - 1}")["Body"].read()
+    return _read_s3_range(name, offset, length)
+
+
+def _read_s3_range(name: str, offset: int, length: int) -> bytes:
+    from botocore.exceptions import ClientError
+
+    storage: Any = default_storage
+    try:
+        response = storage.connection.meta.client.get_object(
+            Bucket=storage.bucket_name,
+            Key=storage._normalize_name(name),
+            Range=f"bytes={offset}-{offset + length - 1}",
+        )
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code")
+        # S3 refuses a range that starts at or past the end of an object (a truncated one, say) where a file
+        # read returns nothing; the caller then reports the object as truncated instead of failing obscurely.
+        if code == "InvalidRange":
+            return b""
+        if code in ("NoSuchKey", "404"):
+            raise FileNotFoundError(f"no object {name}") from error
+        raise
+    with closing(response["Body"]) as body:
+        return body.read()
 
 
 def exists(name: str) -> bool:

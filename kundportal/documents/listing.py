@@ -26,13 +26,11 @@ UPLOADER_KEY = Lower(Coalesce(NullIf(F("updated_by__full_name"), Value("")), F("
 
 
 def folder_documents(user: Any, folder: Folder, *, sort: str = "name", query: str = "") -> QuerySet[Document]:
-    documents = (
-        visible_documents(user)
-        .filter(folder=folder)
-        .select_related("latest", "updated_by")
-        .alias(uploader_key=UPLOADER_KEY)
-        .order_by(*SORTS.get(sort, SORTS["name"]))
-    )
+    documents = visible_documents(user).filter(folder=folder).select_related("latest", "updated_by")
+    if sort.lstrip("-") == "uploader":
+        # Only then: the alias joins the users table, also into the paginator's COUNT(*).
+        documents = documents.alias(uploader_key=UPLOADER_KEY)
+    documents = documents.order_by(*SORTS.get(sort, SORTS["name"]))
     if query.strip():
         term = query.strip()
         documents = documents.filter(

@@ -25,6 +25,14 @@ class FolderTemplate(UUIDModel):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     is_default = models.BooleanField(_("use for new customers"), default=False)
+    # Where it was applied (when the customer was created, or later): its folders are copies, so this is
+    # history for the template list, not a link that changes anything.
+    organisations = models.ManyToManyField(
+        "organisations.Organisation",
+        related_name="folder_templates",
+        blank=True,
+        verbose_name=_("applied to"),
+    )
 
     class Meta:
         verbose_name = _("folder template")
@@ -125,6 +133,10 @@ class Document(UUIDModel):
             models.Index(fields=["folder", "-updated_at"]),
             models.Index(fields=["folder", "size"]),
             models.Index(fields=["organisation", "-updated_at"]),
+            # Covers the listing's COUNT(*) (live documents of a folder) without reading the table.
+            models.Index(fields=["folder", "deleted_at", "latest", "id"], name="document_live_by_folder"),
+            # The dashboard's "what is new": the most recently changed documents across organisations.
+            models.Index(fields=["-updated_at"], name="document_recent"),
         ]
 
     def __str__(self) -> str:

@@ -20,12 +20,24 @@ def _new_versions(user: User, since: datetime | None) -> QuerySet[DocumentVersio
 
 
 def recent_versions(user: User, since: datetime | None, *, limit: int = 8) -> list[DocumentVersion]:
-    """The newest versions by others since `since` (the newest at all on a first visit)."""
-    return list(
-        _new_versions(user, since)
-        .select_related("document__folder", "document__organisation", "uploaded_by")
-        .order_by("-created_at")[:limit]
+    """The latest versions of the documents others changed most recently (since `since`, if given).
+
+    Read from documents, newest first on their indexed `updated_at`, rather than from every version of every
+    visible document: SQLite would otherwise walk each document's versions and sort them all."""
+    documents = (
+        visible_documents(user)
+        .exclude(updated_by=user)
+        .select_related("latest__uploaded_by", "folder", "organisation")
+        .order_by("-updated_at")
     )
+    if since:
+        documents = documents.filter(updated_at__gt=since)
+    versions = []
+    for document in documents[:limit]:
+        version = document.latest
+        version.document = document
+        versions.append(version)
+    return versions
 
 
 def news_by_organisation(

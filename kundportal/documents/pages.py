@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -109,6 +109,16 @@ def sort_columns(sort: str, query: str) -> list[SortColumn]:
     return columns
 
 
+def _page_of(documents: QuerySet[Document], number: str | None) -> Page:
+    """One page of a folder listing. The sort and the skipped rows (OFFSET) see only ids, not every column of
+    the document, its latest version and its uploader; the page's documents are then read by primary key."""
+    page: Page = Paginator(documents.values_list("pk", flat=True), DOCUMENTS_PER_PAGE).get_page(number)
+    ids = list(page.object_list)
+    found = Document.objects.select_related("latest", "updated_by").in_bulk(ids)
+    page.object_list = [found[pk] for pk in ids]
+    return page
+
+
 def folder_page(
     request: HttpRequest,
     folder: FolderAccessForUser,
@@ -120,7 +130,7 @@ def folder_page(
     sort = sort if sort in SORTS else "name"
     query = request.GET.get("q", "").strip()[:200]
     documents = folder_documents(request.user, folder.folder, sort=sort, query=query)
-    page: Page[Document] = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = _page_of(documents, request.GET.get("page"))
     context = {
         "folder": folder.folder,
         "permission": folder.permission,

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from kundportal.documents import pages, services
 from kundportal.documents.access import get_document_for_user, get_folder_for_user, get_version_for_user
 from kundportal.documents.downloads import version_response
+from kundportal.documents.zips import folder_zip_response
 from kundportal.organisations.access import get_organisation_for_user
 from kundportal.organisations.models import Organisation
 
@@ -46,6 +47,11 @@ def organisation_documents(request: HttpRequest, organisation_id: str) -> HttpRe
 @login_required
 def folder_detail(request: HttpRequest, folder_id: str) -> HttpResponse:
     return pages.folder_page(request, get_folder_for_user(request.user, folder_id))
+
+
+@login_required
+def folder_zip(request: HttpRequest, folder_id: str) -> HttpResponse:
+    return folder_zip_response(request, get_folder_for_user(request.user, folder_id))
 
 
 @login_required

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from kundportal.core.pagination import BoundedLimitOffsetPagination
 from kundportal.core.schemas import InputSchema
+from kundportal.documents.access import find_folder_template
 from kundportal.organisations import services
 from kundportal.organisations.access import (
     get_invitation_for_user,
@@ -36,6 +37,9 @@ class OrganisationIn(InputSchema):
     name: str = Field(min_length=1, max_length=200)
     kind: Literal["company", "private"] = "company"
     require_mfa: bool = False
+    folder_template_id: UUID | None = Field(
+        default=None, description="The folder template the customer starts with; left out: the default one."
+    )
 
 
 class MemberOut(Schema):
@@ -91,7 +95,10 @@ def list_organisations(request: HttpRequest) -> object:
     "/organisations", response={201: OrganisationOut}, summary="Create a customer organisation (staff)"
 )
 def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Status:
-    organisation = services.create_organisation(actor=request.user, request=request, **payload.model_dump())
+    fields = payload.model_dump(exclude={"folder_template_id"})
+    if payload.folder_template_id is not None:
+        fields["folder_template"] = find_folder_template(request.user, payload.folder_template_id)
+    organisation = services.create_organisation(actor=request.user, request=request, **fields)
     return Status(201, organisation)
 
 

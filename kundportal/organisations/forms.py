@@ -5,14 +5,28 @@ from django.contrib.auth.password_validation import password_validators_help_tex
 from django.utils.translation import gettext_lazy as _
 
 from kundportal.accounts.models import ProviderRole, User
+from kundportal.documents.folders import default_template
+from kundportal.documents.models import FolderTemplate
 from kundportal.organisations.models import CustomerRole, Organisation
 
 
 class OrganisationForm(forms.ModelForm):
+    folder_template = forms.ModelChoiceField(
+        label=_("Folders"),
+        queryset=FolderTemplate.objects.all(),
+        required=False,  # left out: the default template
+        empty_label=None,
+        help_text=_("The customer starts with the folders of this template. You can add folders later."),
+    )
+
     class Meta:
         model = Organisation
         fields = ["name", "kind", "require_mfa"]
         widgets = {"kind": forms.RadioSelect}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["folder_template"].initial = default_template()
 
 
 class OrganisationSettingsForm(forms.ModelForm):

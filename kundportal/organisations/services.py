@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,6 +30,9 @@ from kundportal.organisations.models import (
     StaffAssignment,
 )
 
+if TYPE_CHECKING:
+    from kundportal.documents.models import FolderTemplate
+
 
 @transaction.atomic
 def create_organisation(
@@ -36,8 +41,10 @@ def create_organisation(
     name: str,
     kind: str = OrganisationKind.COMPANY,
     require_mfa: bool = False,
+    folder_template: FolderTemplate | None = None,
     request: HttpRequest | None = None,
 ) -> Organisation:
+    """A new customer, with the folders of `folder_template` (the default template when None)."""
     if not is_provider_staff(actor):
         raise PermissionDenied
     name = name.strip()
@@ -48,7 +55,12 @@ def create_organisation(
     organisation = Organisation.objects.create(name=name, kind=kind, require_mfa=require_mfa)
     from kundportal.documents.folders import apply_template, default_template
 
-    apply_template(organisation=organisation, template=default_template(), actor=actor, request=request)
+    apply_template(
+        organisation=organisation,
+        template=folder_template or default_template(),
+        actor=actor,
+        request=request,
+    )
     if actor.provider_role == ProviderRole.ACCOUNT_MANAGER:
         # Whoever creates a customer looks after it until an admin says otherwise.
         StaffAssignment.objects.create(organisation=organisation, user=actor)

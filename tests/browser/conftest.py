@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from kundportal.core.testing.services import service_missing
+
 # Playwright's sync API keeps an asyncio event loop running in this thread, and Django refuses database
 # access from a thread with a running loop. The tests touch the database only between browser steps, never
 # concurrently with the loop's own work, so the check is safe to switch off (for the whole process: the
@@ -90,10 +92,7 @@ def _browser_settings(settings: Any, live_server: Any) -> None:
 def browser() -> Iterator[Any]:
     executable = shutil.which("chromium")
     if executable is None:
-        reason = "Chromium is not installed (apt-get install -y chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        service_missing("Chromium is not installed (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -134,32 +134,33 @@ def test_it_answers_413_for_an_oversized_upload_before_storing_it(
     assert not DocumentVersion.objects.exists()
 
 
-def test_it_never_writes_a_readable_byte(api_client, customer_member, drawings, settings, tmp_path):
+def test_it_never_writes_a_readable_byte(api_client, customer_member, drawings, settings, stored_objects):
     marker = b"KUNDPORTAL-LEAK-MARKER-" + uuid.uuid4().hex.encode()
     client = api_client(customer_member)
     post_file(client, drawings, name="secret.txt", data=marker * 1000)
     client.put(f"/api/v1/folders/{drawings.pk}/documents/raw.txt", marker * 3, content_type="text/plain")
-    root = Path(settings.STORAGES["default"]["OPTIONS"]["location"])
-    files = [p for p in root.rglob("*") if p.is_file()]
-    assert len(files) == 2
-    for path in [*files, *Path(settings.DATA_DIR).rglob("*")]:
+    names = stored_objects.names()
+    assert len(names) == 2
+    for name in names:
+        assert marker not in stored_objects.read(name), name
+    for path in Path(settings.DATA_DIR).rglob("*"):
         if path.is_file():
             assert marker not in path.read_bytes(), path
-    assert all("secret" not in str(p) for p in files)
+    assert all("secret" not in name for name in names)
 
 
-def test_verify_reports_tampered_missing_and_swapped_objects(api_client, customer_member, drawings, settings):
+def test_verify_reports_tampered_missing_and_swapped_objects(
+    api_client, customer_member, drawings, stored_objects
+):
     client = api_client(customer_member)
     for n in range(3):
         post_file(client, drawings, name=f"f{n}.bin", data=os.urandom(100_000))
     call_command("verify", stdout=io.StringIO())
-    root = Path(settings.STORAGES["default"]["OPTIONS"]["location"])
     first, second, third = DocumentVersion.objects.order_by("document__name")
-    path = root / first.blob_name
-    blob = bytearray(path.read_bytes())
+    blob = bytearray(stored_objects.read(first.blob_name))
     blob[5000] ^= 0x01
-    path.write_bytes(bytes(blob))
-    (root / third.blob_name).write_bytes((root / second.blob_name).read_bytes())
+    stored_objects.replace(first.blob_name, bytes(blob))
+    stored_objects.replace(third.blob_name, stored_objects.read(second.blob_name))
     stderr = io.StringIO()
     with pytest.raises(CommandError, match="2 of 3"):
         call_command("verify", stdout=io.StringIO(), stderr=stderr)
@@ -183,14 +184,13 @@ def test_keys_rotate_rewraps_every_data_key(api_client, customer_member, drawing
 
 
 def test_it_refuses_an_oversized_multipart_upload_without_storing_a_byte(
-    api_client, customer_member, drawings, settings
+    api_client, customer_member, drawings, settings, stored_objects
 ):
     settings.MAX_UPLOAD_BYTES = 1000
     response = post_file(api_client(customer_member), drawings, data=b"x" * 500_000)
     assert response.status_code == 413
     assert not Document.objects.exists()  # not even a hidden row: the body was never parsed
-    root = Path(settings.STORAGES["default"]["OPTIONS"]["location"])
-    assert not [p for p in root.rglob("*") if p.is_file()]
+    assert not stored_objects.names()
 
 
 def test_it_never_parses_an_anonymous_upload_into_temporary_files(drawings, monkeypatch):

@@ -181,7 +181,6 @@ def test_it_sorts_and_marks_the_sorted_column(login, customer_member, drawings):
 
 def test_it_sorts_by_the_uploader_name_people_see(login, customer_member, organisation, drawings):
     from conftest import make_user
-
     from kundportal.organisations.models import Membership
 
     zoe = make_user("aaron@acme.example", full_name="Zoe Zander")  # sorted by email she would come first

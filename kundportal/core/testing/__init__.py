@@ -1,0 +1,1 @@
+"""Support for the test suites (pytest plugins and helpers); the running portal never imports it."""
