@@ -13,8 +13,13 @@ from ninja.security import HttpBearer, SessionAuth
 
 from kundportal.accounts.api import router as accounts_router
 from kundportal.accounts.services import authenticate_api_token
+from kundportal.commerce.api import router as commerce_router
+from kundportal.customers.api import router as customers_router
+from kundportal.customers.staff_api import router as customers_staff_router
 from kundportal.documents.api import router as documents_router
 from kundportal.documents.services import UploadTooLarge
+from kundportal.documents.template_api import router as folder_templates_router
+from kundportal.imports.api import router as imports_router
 from kundportal.organisations.access import require_provider_staff
 from kundportal.organisations.api import router as organisations_router
 from kundportal.organisations.models import InvitationNotUsable
@@ -64,6 +69,11 @@ api = NinjaAPI(
 api.add_router("/", accounts_router)
 api.add_router("/", organisations_router)
 api.add_router("/", documents_router)
+api.add_router("/", folder_templates_router)
+api.add_router("/", customers_router)
+api.add_router("/", customers_staff_router)
+api.add_router("/", commerce_router)
+api.add_router("/", imports_router)
 
 
 @api.exception_handler(PermissionDenied)

@@ -45,11 +45,15 @@ if TRUST_PROXY:
 SECURE_SSL_REDIRECT = not PLAIN_HTTP or TRUST_PROXY
 
 INSTALLED_APPS = [
+    "django_countries",
     "kundportal.core",
     "kundportal.accounts",
     "kundportal.organisations",
     "kundportal.audit",
     "kundportal.documents",
+    "kundportal.customers",
+    "kundportal.commerce",
+    "kundportal.imports",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -140,6 +144,17 @@ if STORAGE_KIND == "s3":
     AWS_S3_SIGNATURE_VERSION = "s3v4"
     AWS_DEFAULT_ACL = None
     AWS_S3_FILE_OVERWRITE = False
+    # A store that stops answering must not hang /readyz or a request for boto's default 60 s per try.
+    # (Given a client config, django-storages no longer applies the addressing style and signature itself.)
+    from botocore.config import Config as _BotoConfig
+
+    AWS_S3_CLIENT_CONFIG = _BotoConfig(
+        s3={"addressing_style": AWS_S3_ADDRESSING_STYLE},
+        signature_version=AWS_S3_SIGNATURE_VERSION,
+        connect_timeout=5,
+        read_timeout=30,
+        retries={"max_attempts": 3, "mode": "standard"},
+    )
     BLOB_STORAGE = {"BACKEND": "storages.backends.s3.S3Storage"}
 else:
     BLOB_STORAGE = {
@@ -164,7 +179,12 @@ if env_str("KUNDPORTAL_MASTER_KEY_FILE") and not MASTER_KEY_FILE.is_file():
 
 # Background tasks
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-PERIODIC_TASKS = ["kundportal.documents.tasks.purge_trash", "kundportal.documents.tasks.sweep_orphans"]
+PERIODIC_TASKS = [
+    "kundportal.documents.tasks.purge_trash",
+    "kundportal.documents.tasks.sweep_orphans",
+    "kundportal.customers.tasks.recompute_interests_nightly",  # does its work once a night
+    "kundportal.imports.tasks.forget_expired_imports",
+]
 PERIODIC_TASK_SECONDS = env_int("KUNDPORTAL_PERIODIC_TASK_SECONDS", 3600, minimum=60)
 
 # Email

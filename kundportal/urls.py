@@ -51,5 +51,9 @@ urlpatterns = [
     ),
     path("invitations/<str:token>/", organisations.accept_invitation, name="invitation_accept"),
     path("", include("kundportal.documents.urls")),
+    path("", include("kundportal.customers.urls")),
+    path("", include("kundportal.customers.staff_urls")),
+    path("", include("kundportal.commerce.urls")),
+    path("", include("kundportal.imports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -77,7 +77,58 @@ def acme(organisation, customer_admin, customer_member, customer_viewer, account
         expires_at=timezone.now() + timedelta(days=7),
     )
     token = ApiToken.objects.create(user=customer_admin, name="CI")
+    from kundportal.customers.models import Address, ChangeRequest, PaymentMethod
+
+    address = Address.objects.create(
+        organisation=organisation,
+        purpose="billing",
+        is_default=True,
+        street_address="Storgatan 1",
+        postal_code="114 55",
+        city="Stockholm",
+        country="SE",
+    )
+    payment_method = PaymentMethod.objects.create(organisation=organisation, kind="invoice", is_default=True)
+    change_request = ChangeRequest.objects.create(
+        organisation=organisation,
+        field="vat_number",
+        requested_value="SE556677889901",
+        requested_by=customer_admin,
+    )
+    from kundportal.customers.models import CustomerInterest, InterestCategory
+
+    interest = InterestCategory.objects.create(slug="matrix", name_en="Matrix")
+    CustomerInterest.objects.create(organisation=organisation, category=interest, inferred_items=2)
+    # Commerce: Mia's order with its invoice, a product category, and a product that is inactive (customers
+    # see only active products, so for every customer it does not exist, like an object of another tenant).
+    from kundportal.commerce.invoices import issue_invoice
+    from kundportal.commerce.models import ProductCategory
+    from kundportal.commerce.tests.factories import make_order, make_product
+
+    product_category = ProductCategory.objects.create(name="Matrix products")
+    product = make_product("MATRIX-1", price="10.00", category=product_category)
+    order = make_order(organisation, (product, 1), placed_by=customer_member)
+    order = issue_invoice(actor=account_manager, order=order)
+    product.active = False
+    product.save()
+    # Imports: a previewed file waiting to be applied (provider admins only; everyone else gets 404).
+    from kundportal.imports.models import ImportBatch
+
+    batch = ImportBatch(
+        kind="customers", status="ready", file_name="matrix.csv", expires_at=ImportBatch.default_expiry()
+    )
+    batch.store_text("external_id,name\r\nK-MATRIX,Matrix AB\r\n")
+    batch.save()
     return {
+        "batch_id": batch.pk,
+        "kind": "customers",
+        "order_id": order.pk,
+        "product_id": product.pk,
+        "product_category_id": product_category.pk,
+        "category_id": interest.pk,
+        "address_id": address.pk,
+        "payment_method_id": payment_method.pk,
+        "change_request_id": change_request.pk,
         "organisation_id": organisation.pk,
         "folder_id": drawings.pk,
         "document_id": document.pk,
@@ -108,6 +159,7 @@ def snapshot() -> dict:
     """What a refused request must leave exactly as it was."""
     from kundportal.accounts.models import ApiToken
     from kundportal.documents.models import Document, DocumentVersion, Folder, FolderTemplate
+    from kundportal.imports.models import ImportBatch
     from kundportal.organisations.models import Invitation, Membership, Organisation
 
     return {
@@ -119,6 +171,50 @@ def snapshot() -> dict:
         "organisations": list(Organisation.objects.values_list("pk", "name", "require_mfa")),
         "tokens": list(ApiToken.objects.values_list("pk", "revoked_at")),
         "templates": list(FolderTemplate.objects.values_list("pk", "name")),
+        **commerce_snapshot(),
+        "imports": list(ImportBatch.objects.values_list("pk", "status", "content_encrypted")),
+        **customer_data_snapshot(),
+        **interests_snapshot(),
+    }
+
+
+def commerce_snapshot() -> dict:
+    from kundportal.commerce.models import Order, Product, ProductCategory, ReorderRequest
+
+    return {
+        "orders": list(Order.objects.values_list("pk", "status", "total", "invoice_id", "invoice_number")),
+        "products": list(Product.objects.values_list("pk", "sku", "price", "currency", "active")),
+        "product_categories": list(ProductCategory.objects.values_list("pk", "name")),
+        "reorders": ReorderRequest.objects.count(),
+    }
+
+
+def interests_snapshot() -> dict:
+    from kundportal.customers.models import CustomerInterest, InterestCategory
+
+    return {
+        "interests": list(
+            CustomerInterest.objects.values_list("pk", "declared", "suppressed", "inferred_items")
+        ),
+        "interest_categories": list(InterestCategory.objects.values_list("pk", "slug", "name_en", "active")),
+    }
+
+
+def customer_data_snapshot() -> dict:
+    from kundportal.customers.models import (
+        Address,
+        ChangeRecord,
+        ChangeRequest,
+        CustomerProfile,
+        PaymentMethod,
+    )
+
+    return {
+        "profiles": list(CustomerProfile.objects.values_list("pk", "email", "phone", "vat_number")),
+        "addresses": list(Address.objects.values_list("pk", "is_default", "street_address", "country")),
+        "payment_methods": list(PaymentMethod.objects.values_list("pk", "is_default", "kind")),
+        "change_requests": list(ChangeRequest.objects.values_list("pk", "status", "requested_value")),
+        "change_records": ChangeRecord.objects.count(),
     }
 
 

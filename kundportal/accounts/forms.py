@@ -26,4 +26,4 @@ class TokenForm(forms.Form):
 class PortalSettingsForm(forms.ModelForm):
     class Meta:
         model = PortalSettings
-        fields = ["require_staff_mfa"]
+        fields = ["require_staff_mfa", "collect_birth_date"]

@@ -53,14 +53,21 @@ def update_profile(*, actor: User, full_name: str, language: str) -> User:
 
 @transaction.atomic
 def update_portal_settings(
-    *, actor: User, require_staff_mfa: bool, request: HttpRequest | None = None
+    *,
+    actor: User,
+    require_staff_mfa: bool,
+    collect_birth_date: bool | None = None,
+    request: HttpRequest | None = None,
 ) -> None:
+    """`collect_birth_date` None leaves that setting as it is."""
     if not actor.is_provider_admin:
         raise PermissionDenied
     portal = PortalSettings.load()
+    changes: dict[str, bool] = {}
     if portal.require_staff_mfa != require_staff_mfa:
-        portal.require_staff_mfa = require_staff_mfa
+        portal.require_staff_mfa = changes["require_staff_mfa"] = require_staff_mfa
+    if collect_birth_date is not None and portal.collect_birth_date != collect_birth_date:
+        portal.collect_birth_date = changes["collect_birth_date"] = collect_birth_date
+    if changes:
         portal.save()
-        record_event(
-            Action.PORTAL_SETTINGS, actor=actor, request=request, require_staff_mfa=require_staff_mfa
-        )
+        record_event(Action.PORTAL_SETTINGS, actor=actor, request=request, **changes)

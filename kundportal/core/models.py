@@ -27,6 +27,11 @@ class PortalSettings(models.Model):
         default=False,
         help_text=_("Staff without a second factor are sent to set one up before they can continue."),
     )
+    collect_birth_date = models.BooleanField(
+        _("ask private customers for their birth date"),
+        default=False,
+        help_text=_("Optional for the customer, never required; shown to staff as an age."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -23,8 +23,8 @@ def test_staff_pages(page: Any, provider_admin: Any, organisation: Any, customer
 
     follow(page, nav.get_by_role("link", name="Customers"))
     assert page.get_by_role("link", name="Acme AB").is_visible()
-    page.get_by_label("Find a customer").fill("nobody")
-    follow(page, page.get_by_role("button", name="Search"))
+    page.get_by_label("Search", exact=True).fill("nobody")
+    follow(page, page.get_by_role("button", name="Show customers"))
     assert "No customer matches" in page.get_by_role("main").inner_text()
 
     visit(page, "/organisations/new/")

@@ -104,3 +104,8 @@ class Command(BaseCommand):
                 Membership.objects.get_or_create(
                     organisation=organisation, user=self._user(email, name, password), defaults={"role": role}
                 )
+            if organisation_name == CUSTOMERS[0][0]:
+                from kundportal.commerce.demo import create_demo_commerce
+
+                contacts = [self._user(email, name, password) for email, name, _role in people[:2]]
+                create_demo_commerce(manager=manager, organisation=organisation, people=contacts)
