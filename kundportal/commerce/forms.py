@@ -199,14 +199,15 @@ class OrderFilterForm(forms.Form):
     date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
     date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
     status = forms.ChoiceField(label=_("Status"), required=False)
-    product = forms.ModelChoiceField(
-        label=_("Product"), queryset=None, required=False, empty_label=_("All products")
+    # Text, not a list of every product bought: a customer with hundreds of products would get a page of
+    # options (and a query over every line) for one filter.
+    product = forms.CharField(
+        label=_("Product"), required=False, max_length=100, help_text=_("Part of the name, or the SKU")
     )
 
-    def __init__(self, *args: Any, products: QuerySet[Product], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("All statuses")), *OrderStatus.choices]  # type: ignore[attr-defined]
-        self.fields["product"].queryset = products  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

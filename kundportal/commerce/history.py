@@ -11,12 +11,12 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, Max, Min, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kundportal.commerce.models import Order, OrderLine, OrderStatus, Product
+from kundportal.commerce.models import Order, OrderLine, OrderStatus
 from kundportal.organisations.models import Organisation
 
 SUMMARY_MONTHS = 12
@@ -29,6 +29,7 @@ class OrderFilter:
     date_to: date | None = None
     status: str = ""
     product_id: UUID | None = None
+    product_text: str = ""  # part of a product name or SKU, as typed on the page
     organisation: Organisation | None = None
 
     def clean(self) -> OrderFilter:
@@ -71,6 +72,12 @@ def order_history(orders: QuerySet[Order], filters: OrderFilter) -> QuerySet[Ord
         orders = orders.filter(
             Exists(OrderLine.objects.filter(order=OuterRef("pk"), product_id=filters.product_id))
         )
+    if filters.product_text:
+        term = filters.product_text
+        lines = OrderLine.objects.filter(order=OuterRef("pk")).filter(
+            Q(sku__iexact=term) | Q(description__icontains=term) | Q(product__name__icontains=term)
+        )
+        orders = orders.filter(Exists(lines))
     # A correlated subquery rather than Count("lines"): no GROUP BY over every order the user sees, only the
     # rows on the page are counted.
     line_count = (
@@ -81,12 +88,6 @@ def order_history(orders: QuerySet[Order], filters: OrderFilter) -> QuerySet[Ord
         .annotate(line_count=Coalesce(Subquery(line_count.values("n")), 0))
         .order_by("-placed_at", "-number")
     )
-
-
-def bought_products(orders: QuerySet[Order]) -> QuerySet[Product]:
-    """The products in these orders (the ones the user sees): what the product filter offers."""
-    lines = OrderLine.objects.filter(order__in=orders, product=OuterRef("pk"))
-    return Product.objects.filter(Exists(lines)).order_by("name")
 
 
 @dataclass(frozen=True)

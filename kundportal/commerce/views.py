@@ -31,7 +31,6 @@ from kundportal.commerce.forms import (
 )
 from kundportal.commerce.history import (
     OrderFilter,
-    bought_products,
     order_history,
     order_summary,
     visible_history,
@@ -52,14 +51,14 @@ ORDERS_PER_PAGE = 25
 def _history_page(request: HttpRequest, access: OrganisationAccess | None) -> HttpResponse:
     organisation = access.organisation if access else None
     orders = visible_history(request.user, organisation)
-    form = OrderFilterForm(request.GET, products=bought_products(orders))
+    form = OrderFilterForm(request.GET)
     form.is_valid()  # an invalid filter is shown with its error; the valid ones still apply
     data = form.cleaned_data
     filters = OrderFilter(
         date_from=data.get("date_from"),
         date_to=data.get("date_to"),
         status=data.get("status") or "",
-        product_id=data["product"].pk if data.get("product") else None,
+        product_text=(data.get("product") or "").strip(),
     )
     page = Paginator(order_history(orders, filters), ORDERS_PER_PAGE).get_page(request.GET.get("page"))
     filtered = any(request.GET.get(name) for name in form.fields)

@@ -111,6 +111,8 @@ def test_an_admin_adds_an_interest_category_and_a_customer_turns_an_inferred_one
     customer.locator("input[name=declared]").nth(0).check()
     follow(customer, customer.locator("main form button[type=submit]").first)
     drawing = CustomerInterest.objects.get(organisation=customers["acme"], category__slug="drawing")
-    follow(customer, customer.locator(f"form:has(input[value='{drawing.category_id}']) button[value=turn_off]"))
+    follow(
+        customer, customer.locator(f"form:has(input[value='{drawing.category_id}']) button[value=turn_off]")
+    )
     drawing.refresh_from_db()
     assert drawing.suppressed and drawing.inferred_items == 3
