@@ -125,7 +125,8 @@ def update_product(
     *, actor: User, product: Product, data: ProductData, request: HttpRequest | None = None
 ) -> Product:
     _require_admin(actor)
-    product = Product.objects.select_for_update().select_related("category").get(pk=product.pk)
+    # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the category.
+    product = Product.objects.select_for_update(of=("self",)).select_related("category").get(pk=product.pk)
     before = _product_snapshot(product)
     values = _clean_product(data, product)
     _save_product(product, values, data.interest_categories)
