@@ -36,9 +36,11 @@ def _settings_page(
     """The folders with a form each, and a form to add one; `bound` is the one just sent, with its errors."""
     rows = []
     live = Q(documents__deleted_at__isnull=True, documents__latest__isnull=False)
-    for folder in Folder.objects.filter(organisation=access.organisation).annotate(
+    # order_by spelled out: Django drops Meta.ordering from aggregating queries (PostgreSQL then returns any order).
+    counted = Folder.objects.filter(organisation=access.organisation).annotate(
         document_count=Count("documents", filter=live)
-    ):
+    )
+    for folder in counted.order_by("position", "name"):
         form = FolderForm(initial={"name": folder.name, "access": folder.access}, prefix=str(folder.pk))
         if bound_folder is not None and folder.pk == bound_folder.pk:
             form = bound  # type: ignore[assignment]
