@@ -41,6 +41,7 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
         Organisation.objects.visible_to(request.user)
         .annotate(member_count=Count("memberships", distinct=True))
         .prefetch_related("account_managers")
+        .order_by("name")  # Meta.ordering is dropped from aggregating queries
     )
     query = request.GET.get("q", "").strip()
     if query:
