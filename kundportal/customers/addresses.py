@@ -28,6 +28,7 @@ from kundportal.customers.services import (
     create_change_request,
     fields_locked_for,
     lock_organisation,
+    make_default,
     record_changes,
     refuse_second_requests,
     require_editor,
@@ -237,27 +238,12 @@ def make_default_address(
         return address
     if address.purpose == AddressPurpose.BILLING and fields_locked_for(access):
         _billing_country_stays(organisation, address.country.code)
-    previous = Address.objects.filter(
-        organisation=organisation, purpose=address.purpose, is_default=True
-    ).first()
-    if previous is not None:
-        # The old default goes first: the one-default constraint is checked row by row.
-        Address.objects.filter(pk=previous.pk).update(is_default=False)
-        record_changes(
-            actor=actor,
-            organisation=organisation,
-            subject="address",
-            subject_id=previous.pk,
-            changes=[("is_default", "yes", "no")],
-        )
-    address.is_default = True
-    address.save(update_fields=["is_default", "updated_at"])
-    record_changes(
+    make_default(
         actor=actor,
         organisation=organisation,
         subject="address",
-        subject_id=address.pk,
-        changes=[("is_default", "no", "yes")],
+        item=address,
+        siblings=Address.objects.filter(organisation=organisation, purpose=address.purpose),
     )
     record_event(
         Action.ADDRESS_CHANGED,

@@ -22,6 +22,7 @@ from kundportal.customers.models import (
 )
 from kundportal.customers.services import (
     lock_organisation,
+    make_default,
     record_changes,
     require_editor,
 )
@@ -188,24 +189,12 @@ def make_default_payment_method(
     method = PaymentMethod.objects.select_for_update().get(pk=method.pk, organisation=organisation)
     if method.is_default:
         return method
-    previous = PaymentMethod.objects.filter(organisation=organisation, is_default=True).first()
-    if previous is not None:
-        PaymentMethod.objects.filter(pk=previous.pk).update(is_default=False)
-        record_changes(
-            actor=actor,
-            organisation=organisation,
-            subject="payment_method",
-            subject_id=previous.pk,
-            changes=[("is_default", "yes", "no")],
-        )
-    method.is_default = True
-    method.save(update_fields=["is_default", "updated_at"])
-    record_changes(
+    make_default(
         actor=actor,
         organisation=organisation,
         subject="payment_method",
-        subject_id=method.pk,
-        changes=[("is_default", "no", "yes")],
+        item=method,
+        siblings=PaymentMethod.objects.filter(organisation=organisation),
     )
     record_event(
         Action.PAYMENT_METHOD_CHANGED,

@@ -120,6 +120,30 @@ def record_changes(
     )
 
 
+def make_default(*, actor: User, organisation: Organisation, subject: str, item: Any, siblings: Any) -> None:
+    """`item` becomes the default among `siblings` (a queryset of its kind, locked by the caller), and both
+    changes are recorded. The old default goes first: the one-default constraint is checked row by row."""
+    previous = siblings.filter(is_default=True).exclude(pk=item.pk).first()
+    if previous is not None:
+        siblings.filter(pk=previous.pk).update(is_default=False)
+        record_changes(
+            actor=actor,
+            organisation=organisation,
+            subject=subject,
+            subject_id=previous.pk,
+            changes=[("is_default", "yes", "no")],
+        )
+    item.is_default = True
+    item.save(update_fields=["is_default", "updated_at"])
+    record_changes(
+        actor=actor,
+        organisation=organisation,
+        subject=subject,
+        subject_id=item.pk,
+        changes=[("is_default", "no", "yes")],
+    )
+
+
 def audit_changes(changes: list[tuple[str, str, str]]) -> dict[str, list[str]]:
     return {name: [old, new] for name, old, new in changes}
 
