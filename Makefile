@@ -33,6 +33,8 @@ run: export EMAIL_URL ?= console:
 run: install
 	$(VENV)/bin/kundportal migrate --noinput
 	$(VENV)/bin/kundportal demo --first-run
+	@# The background worker (imports of big files, nightly tasks, purges) runs beside the server and stops with it.
+	$(VENV)/bin/kundportal worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/kundportal serve
 
 test: install-dev

@@ -51,6 +51,7 @@ class Action(models.TextChoices):
     PAYMENT_METHOD_CHANGED = "customer.payment_method_changed", _("Payment method changed")
     CHANGE_REQUESTED = "customer.change_requested", _("Change of a locked field requested")
     CHANGE_DECIDED = "customer.change_decided", _("Change request decided")
+    CHANGE_WITHDRAWN = "customer.change_withdrawn", _("Change request withdrawn")
     INTERESTS_CHANGED = "customer.interests_changed", _("Interests changed")
     CUSTOMER_VIEWED = "customer.viewed", _("Customer data viewed by staff")
     CUSTOMERS_EXPORTED = "customer.exported", _("Customer list exported")

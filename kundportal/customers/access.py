@@ -81,10 +81,11 @@ def get_payment_method_for_user(
 
 
 def get_change_request_for_user(
-    user: User, change_request_id: UUID | str, *, decide: bool = False
+    user: User, change_request_id: UUID | str, *, decide: bool = False, write: bool = False
 ) -> tuple[ChangeRequest, OrganisationAccess]:
-    """A change request of an organisation the user sees; `decide`: only the provider's staff (403 else)."""
-    change_request, access = _get(visible_change_requests(user), user, change_request_id, write=False)
+    """A change request of an organisation the user sees; `decide`: only the provider's staff (403 else);
+    `write`: only who may edit the customer's data (403 else)."""
+    change_request, access = _get(visible_change_requests(user), user, change_request_id, write=write)
     if decide and not access.staff:
         raise PermissionDenied
     return change_request, access

@@ -50,7 +50,7 @@ class ChangeRequestDetailOut(Schema):
     requested_value: str
     address_id: UUID | None
     requested_address: dict[str, str]
-    status: Literal["pending", "approved", "rejected"]
+    status: Literal["pending", "approved", "rejected", "withdrawn"]
     requested_by: str | None
     created_at: datetime
     decided_by: str | None
@@ -453,7 +453,7 @@ def list_changes(request: HttpRequest, organisation_id: UUID) -> object:
 def list_change_requests(
     request: HttpRequest,
     organisation_id: UUID,
-    status: Literal["pending", "approved", "rejected"] | None = None,
+    status: Literal["pending", "approved", "rejected", "withdrawn"] | None = None,
 ) -> object:
     access = get_customer_data_for_user(request.user, organisation_id)
     requests = ChangeRequest.objects.filter(organisation=access.organisation).select_related(
@@ -485,6 +485,18 @@ def create_change_request(request: HttpRequest, organisation_id: UUID, payload: 
         request=request,
     )
     return Status(201, change_request)
+
+
+@router.post(
+    "/change-requests/{change_request_id}/withdraw",
+    response=ChangeRequestDetailOut,
+    summary="Withdraw an open change request (the customer who may edit the data)",
+)
+def withdraw_change_request(request: HttpRequest, change_request_id: UUID) -> ChangeRequest:
+    change_request, access = get_change_request_for_user(request.user, change_request_id, write=True)
+    return change_requests.withdraw_change_request(
+        actor=request.user, access=access, change_request=change_request, request=request
+    )
 
 
 @router.post(

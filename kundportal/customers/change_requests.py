@@ -172,6 +172,38 @@ def decide_change_request(
     return change_request
 
 
+@transaction.atomic
+def withdraw_change_request(
+    *,
+    actor: User,
+    access: OrganisationAccess,
+    change_request: ChangeRequest,
+    request: HttpRequest | None = None,
+) -> ChangeRequest:
+    """The customer takes back an open request (staff reject instead, with a reason)."""
+    require_editor(access)
+    if access.staff:
+        raise PermissionDenied
+    lock_organisation(access)
+    change_request = ChangeRequest.objects.select_for_update().get(pk=change_request.pk)
+    if change_request.status != RequestStatus.PENDING:
+        raise ValidationError(_("This request was already decided."))
+    change_request.status = RequestStatus.WITHDRAWN
+    change_request.decided_by = actor
+    change_request.decided_at = timezone.now()
+    change_request.save(update_fields=["status", "decided_by", "decided_at"])
+    record_event(
+        Action.CHANGE_WITHDRAWN,
+        actor=actor,
+        organisation=access.organisation,
+        target=change_request,
+        request=request,
+        field=change_request.field,
+        requested=change_request.requested_value,
+    )
+    return change_request
+
+
 def _apply_request(actor: User, change_request: ChangeRequest, request: HttpRequest | None) -> None:
     organisation = Organisation.objects.select_for_update().get(pk=change_request.organisation_id)
     value = change_request.requested_value

@@ -38,6 +38,11 @@ urlpatterns: list[URLPattern] = [
     ),
     path("change-requests/", views.change_request_list, name="change_requests"),
     path(
+        "change-requests/<uuid:change_request_id>/withdraw/",
+        views.change_request_withdraw,
+        name="change_request_withdraw",
+    ),
+    path(
         "change-requests/<uuid:change_request_id>/decide/",
         views.change_request_decide,
         name="change_request_decide",

@@ -302,11 +302,28 @@ def change_request_list(request: HttpRequest) -> HttpResponse:
             (RequestStatus.PENDING, RequestStatus.PENDING.label),
             (RequestStatus.APPROVED, RequestStatus.APPROVED.label),
             (RequestStatus.REJECTED, RequestStatus.REJECTED.label),
+            (RequestStatus.WITHDRAWN, RequestStatus.WITHDRAWN.label),
             ("all", _("All")),
         ],
         "paging_query": urlencode({"status": status}),
     }
     return render(request, "customers/change_requests.html", context)
+
+
+@login_required
+@require_POST
+def change_request_withdraw(request: HttpRequest, change_request_id: str) -> HttpResponse:
+    change_request, access = get_change_request_for_user(request.user, change_request_id, write=True)
+    try:
+        change_requests.withdraw_change_request(
+            actor=request.user, access=access, change_request=change_request, request=request
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Request withdrawn: the field keeps its current value."))
+    return _back(access)
 
 
 @login_required

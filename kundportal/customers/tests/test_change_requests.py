@@ -453,3 +453,61 @@ def test_the_change_requests_page_keeps_its_query_count(
     grow(30)
     with django_assert_max_num_queries(counted):
         assert client.get("/change-requests/").status_code == 200
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Withdrawing
+
+
+def test_a_customer_withdraws_an_open_request_on_the_page(
+    login, api_client, customer_admin, organisation, invoiced
+):
+    change_request = _request_company_name(api_client, customer_admin, organisation)
+    client = login(customer_admin)
+    page = client.get(data_url(organisation)).content.decode()
+    assert f"/change-requests/{change_request.pk}/withdraw/" in page
+    response = client.post(f"/change-requests/{change_request.pk}/withdraw/", follow=True)
+    assert "Request withdrawn" in response.content.decode()
+    change_request.refresh_from_db()
+    organisation.refresh_from_db()
+    assert change_request.status == "withdrawn" and change_request.decided_by == customer_admin
+    assert organisation.name == "Acme AB"
+    event = AuditEvent.objects.get(action=Action.CHANGE_WITHDRAWN)
+    assert event.actor == customer_admin and event.organisation_id == organisation.pk
+    assert (
+        f"/change-requests/{change_request.pk}/withdraw/"
+        not in client.get(data_url(organisation)).content.decode()
+    )
+    # The field is free for a new request.
+    _request = api_client(customer_admin).patch(
+        api(organisation, "profile"), {"company_name": "Acme Nord AB"}, content_type="application/json"
+    )
+    assert ChangeRequest.objects.filter(status="pending", requested_value="Acme Nord AB").exists()
+
+
+def test_the_api_withdraws_once(api_client, customer_admin, organisation, invoiced):
+    change_request = _request_company_name(api_client, customer_admin, organisation)
+    bearer = api_client(customer_admin)
+    response = bearer.post(f"/api/v1/change-requests/{change_request.pk}/withdraw")
+    assert response.status_code == 200 and response.json()["status"] == "withdrawn"
+    again = bearer.post(f"/api/v1/change-requests/{change_request.pk}/withdraw")
+    assert again.status_code == 422
+    listed = bearer.get(api(organisation, "change-requests") + "?status=withdrawn").json()
+    assert [item["id"] for item in listed["items"]] == [str(change_request.pk)]
+
+
+def test_only_editors_of_the_customer_withdraw(
+    login, api_client, customer_admin, customer_viewer, account_manager, outsider, organisation, invoiced
+):
+    change_request = _request_company_name(api_client, customer_admin, organisation)
+    url = f"/change-requests/{change_request.pk}/withdraw/"
+    assert login(customer_viewer).post(url).status_code == 403
+    assert api_client(customer_viewer).post(f"/api/v1{url.rstrip('/')}").status_code == 403
+    assert login(outsider).post(url).status_code == 404
+    assert api_client(outsider).post(f"/api/v1{url.rstrip('/')}").status_code == 404
+    # Staff reject with a reason instead.
+    assert api_client(account_manager).post(f"/api/v1{url.rstrip('/')}").status_code == 403
+    assert login(customer_admin).get(url).status_code == 405
+    change_request.refresh_from_db()
+    assert change_request.status == "pending"
+    assert not AuditEvent.objects.filter(action=Action.CHANGE_WITHDRAWN).exists()
