@@ -20,9 +20,14 @@ from kundportal.documents.api import router as documents_router
 from kundportal.documents.services import UploadTooLarge
 from kundportal.documents.template_api import router as folder_templates_router
 from kundportal.imports.api import router as imports_router
+from kundportal.insights.api import router as insights_router
+from kundportal.offers.api import router as offers_router
+from kundportal.offers.staff_api import router as offers_staff_router
 from kundportal.organisations.access import require_provider_staff
 from kundportal.organisations.api import router as organisations_router
 from kundportal.organisations.models import InvitationNotUsable
+from kundportal.privacy.api import router as privacy_router
+from kundportal.recommendations.api import router as recommendations_router
 
 
 class BearerToken(HttpBearer):
@@ -74,6 +79,11 @@ api.add_router("/", customers_router)
 api.add_router("/", customers_staff_router)
 api.add_router("/", commerce_router)
 api.add_router("/", imports_router)
+api.add_router("/", privacy_router)
+api.add_router("/", offers_router)
+api.add_router("/", offers_staff_router)
+api.add_router("/", recommendations_router)
+api.add_router("/", insights_router)
 
 
 @api.exception_handler(PermissionDenied)

@@ -54,6 +54,10 @@ INSTALLED_APPS = [
     "kundportal.customers",
     "kundportal.commerce",
     "kundportal.imports",
+    "kundportal.privacy",
+    "kundportal.offers",
+    "kundportal.recommendations",
+    "kundportal.insights",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -183,6 +187,7 @@ PERIODIC_TASKS = [
     "kundportal.documents.tasks.purge_trash",
     "kundportal.documents.tasks.sweep_orphans",
     "kundportal.customers.tasks.recompute_interests_nightly",  # does its work once a night
+    "kundportal.commerce.tasks.refresh_purchases_nightly",  # does its work once a night
     "kundportal.imports.tasks.forget_expired_imports",
 ]
 PERIODIC_TASK_SECONDS = env_int("KUNDPORTAL_PERIODIC_TASK_SECONDS", 3600, minimum=60)

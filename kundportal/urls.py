@@ -55,5 +55,10 @@ urlpatterns = [
     path("", include("kundportal.customers.staff_urls")),
     path("", include("kundportal.commerce.urls")),
     path("", include("kundportal.imports.urls")),
+    path("", include("kundportal.privacy.urls")),
+    path("", include("kundportal.offers.urls")),
+    path("", include("kundportal.offers.staff_urls")),
+    path("", include("kundportal.recommendations.urls")),
+    path("", include("kundportal.insights.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -61,6 +61,14 @@ class Action(models.TextChoices):
     INVOICE_ISSUED = "commerce.invoice_issued", _("Invoice issued")
     REORDER_REQUESTED = "commerce.reorder_requested", _("Re-order requested")
     IMPORT_APPLIED = "import.applied", _("Import applied")
+    CONSENT_GIVEN = "privacy.consent_given", _("Consent given")
+    CONSENT_WITHDRAWN = "privacy.consent_withdrawn", _("Consent withdrawn")
+    OFFER_CREATED = "offers.created", _("Offer created")
+    OFFER_CHANGED = "offers.changed", _("Offer changed")
+    OFFER_PUBLISHED = "offers.published", _("Offer published")
+    OFFER_ENDED = "offers.ended", _("Offer ended")
+    OFFER_ACCEPTED = "offers.accepted", _("Offer accepted")
+    INSIGHTS_EXPORTED = "insights.exported", _("Insight figures exported")
 
 
 class AppendOnlyError(Exception):
