@@ -4,6 +4,7 @@ the purchase-history page and the staff customer list (goal: under 100 ms, a con
     .venv/bin/python bench/imports.py                  # scale 1 data, 3 runs, about 10 minutes on 2 cores
     .venv/bin/python bench/imports.py --scale 0.1      # smaller data for a quick look (imports stay 10,000)
     .venv/bin/python bench/imports.py --no-pages       # imports only
+    .venv/bin/python bench/imports.py --pages-only     # pages only (no imports)
 
 What it does (see bench/README.md, "Imports and customer data"):
 
@@ -377,16 +378,19 @@ def report(
         f"{counts['orders']:,} orders with {counts['order_lines']:,} lines ({BIG_CUSTOMER}: {counts['big_customer_orders']:,}); "
         f"generated in {sum(counts['timings'].values()):.0f} s ({', '.join(f'{k} {v:.0f} s' for k, v in counts['timings'].items())}). "
         "SQLite (WAL) in a temporary data dir.",
-        "",
-        f"## Imports of {args.rows:,} rows (goal: under {GOAL_SECONDS:.0f} s), {args.runs} run(s), medians",
-        "",
-        "In-process through imports.services (what the pages and the background task call). *Preview*: read, "
-        "validate, keep the file encrypted. *Apply*: validate again and write, one transaction (new customers "
-        "get their folders). *Again*: the same file once more, every row unchanged.",
-        "",
-        "| file | bytes | step | wall s | CPU s | wall per run s |",
-        "| --- | ---: | --- | ---: | ---: | --- |",
     ]
+    if imports:
+        lines += [
+            "",
+            f"## Imports of {args.rows:,} rows (goal: under {GOAL_SECONDS:.0f} s), {args.runs} run(s), medians",
+            "",
+            "In-process through imports.services (what the pages and the background task call). *Preview*: read, "
+            "validate, keep the file encrypted. *Apply*: validate again and write, one transaction (new customers "
+            "get their folders). *Again*: the same file once more, every row unchanged.",
+            "",
+            "| file | bytes | step | wall s | CPU s | wall per run s |",
+            "| --- | ---: | --- | ---: | ---: | --- |",
+        ]
     for kind, runs in imports.items():
         counts_line = runs[0]["counts"]
         what = (
@@ -444,8 +448,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30, help="timed requests per page and run")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--no-pages", action="store_true")
+    parser.add_argument("--pages-only", action="store_true", help="time the pages, skip the imports")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
+    if args.pages_only and args.no_pages:
+        parser.error("--pages-only and --no-pages leave nothing to measure")
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     began = time.monotonic()
@@ -470,12 +477,14 @@ def main() -> None:
             for number in range(1, args.runs + 1):
                 print(f"pages, run {number}/{args.runs} ...", file=sys.stderr)
                 page_runs.append(time_pages(work, env, queries, password, args))
-        print("imports ...", file=sys.stderr)
-        imports = json.loads(
-            run([sys.executable, script, "_imports", str(args.rows), str(args.runs)], env, "imports")
-            .strip()
-            .splitlines()[-1]
-        )
+        imports: dict = {}
+        if not args.pages_only:
+            print("imports ...", file=sys.stderr)
+            imports = json.loads(
+                run([sys.executable, script, "_imports", str(args.rows), str(args.runs)], env, "imports")
+                .strip()
+                .splitlines()[-1]
+            )
         text = report(counts, imports, queries, page_runs, args, time.monotonic() - began)
         print(text)
         results = HERE / "results"

@@ -20,6 +20,7 @@ from kundportal.commerce.models import (
     ProductCategory,
 )
 from kundportal.commerce.services import next_number
+from kundportal.commerce.stats import refresh_purchases
 from kundportal.organisations.models import Organisation
 
 CATEGORIES = ["Software", "Supplies", "Services"]
@@ -96,3 +97,4 @@ def create_demo_commerce(*, manager: User, organisation: Organisation, people: l
         OrderStatusChange.objects.filter(pk=change.pk).update(created_at=order.placed_at)
         if days in INVOICED:
             issue_invoice(actor=manager, order=order)
+    refresh_purchases([organisation.pk])

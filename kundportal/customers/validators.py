@@ -7,7 +7,6 @@ the same input with the same words."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -34,6 +33,9 @@ MAX_AGE_YEARS = 120
 
 # A tag or comment opener: "<script", "</b", "<!--", "<?php". A lone "<" as in "a < b" is left alone.
 _MARKUP = re.compile(r"<[a-zA-Z/!?]")
+# Unicode's control characters (category Cc, which has exactly these 65 and no more): one regex search
+# rather than a category lookup for each character, which imports of 10,000 rows feel.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -50,7 +52,7 @@ def clean_text(value: Any, *, max_length: int, required: bool = False, label: st
         if required:
             raise ValidationError(_("This field is required."), code="required")
         return ""
-    if any(unicodedata.category(char) == "Cc" for char in text):
+    if _CONTROL.search(text):
         raise ValidationError(_("Remove the control characters from this text."), code="control")
     if _MARKUP.search(text):
         raise ValidationError(

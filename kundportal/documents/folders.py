@@ -8,6 +8,7 @@ these functions only change the setting. Who may change structures: provider adm
 from __future__ import annotations
 
 import unicodedata
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -17,11 +18,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kundportal.accounts.models import User
-from kundportal.audit.models import Action
+from kundportal.audit.models import Action, AuditEvent
 from kundportal.audit.services import new_event, record_event, record_events
+from kundportal.core.bulk import insert_rows
 from kundportal.documents.models import Folder, FolderAccess, FolderTemplate, FolderTemplateEntry, name_key
 from kundportal.organisations.access import is_provider_admin
 from kundportal.organisations.models import Organisation
@@ -292,6 +295,15 @@ class AppliedTemplate:
         return len(self.created.keys() | self.access_changed.keys())
 
 
+def _distinct_entries(template: FolderTemplate) -> dict[str, FolderTemplateEntry]:
+    """The template's entries in order, by name_key. Templates saved through this module never hold two names
+    that differ only in capitals; older data might, and the first such entry wins."""
+    unique: dict[str, FolderTemplateEntry] = {}
+    for entry in template.entries.all():
+        unique.setdefault(name_key(entry.name), entry)
+    return unique
+
+
 def _apply(
     *,
     template: FolderTemplate,
@@ -314,11 +326,7 @@ def _apply(
         "pk", "organisation_id", "name", "access"
     ):
         existing[folder.organisation_id][name_key(folder.name)] = folder
-    # Templates saved through this module never hold two names that differ only in capitals; older data
-    # might, and the first such entry wins.
-    unique: dict[str, FolderTemplateEntry] = {}
-    for entry in template.entries.all():
-        unique.setdefault(name_key(entry.name), entry)
+    unique = _distinct_entries(template)
     for organisation in organisations:
         have = existing[organisation.pk]
         for key, entry in unique.items():
@@ -410,6 +418,48 @@ def apply_folder_template(
         actor=actor,
         request=request,
     )
+
+
+def apply_template_to_new_organisations(
+    *, actor: User, template: FolderTemplate, organisation_ids: Sequence[UUID]
+) -> int:
+    """What apply_template gives each customer (the template's folders, the link to the template, one
+    FOLDERS_APPLIED event), for customers created in the caller's transaction: an import of thousands.
+
+    They have no folders yet and nobody else sees them before the commit, so unlike apply_folder_template
+    there is nothing to read, compare or lock, and the rows are written from plain values rather than model
+    instances (bench/imports.py: the folders of 10,000 new customers took ~5 s of CPU through _apply, ~1.5 s
+    here). Returns the number of folders created.
+    """
+    _require_admin(actor)
+    entries = list(_distinct_entries(template).values())
+    names = [entry.name for entry in entries]
+    folders: list[tuple[Any, ...]] = []
+    links: list[tuple[Any, ...]] = []
+    events: list[AuditEvent] = []
+    for organisation_id in organisation_ids:
+        now = timezone.now()
+        folders.extend(
+            (uuid.uuid4(), now, organisation_id, entry.name, entry.access, entry.position)
+            for entry in entries
+        )
+        links.append((template.pk, organisation_id))
+        if entries:
+            events.append(
+                new_event(
+                    Action.FOLDERS_APPLIED,
+                    actor=actor,
+                    organisation_id=organisation_id,
+                    target=template,
+                    template=template.name,
+                    folders=list(names),
+                    access_changed=[],
+                )
+            )
+    insert_rows(Folder, ("id", "created_at", "organisation", "name", "access", "position"), folders)
+    insert_rows(FolderTemplate.organisations.through, ("foldertemplate", "organisation"), links)
+    record_events(events)
+    return len(folders)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
+from kundportal.core.bulk import insert_objects
 from kundportal.imports.progress import NO_PROGRESS, Progress
 from kundportal.imports.report import Report
 
@@ -55,7 +56,7 @@ class Importer:
 
 
 class Writer:
-    """bulk_create / bulk_update in batches, telling `progress` after each one."""
+    """bulk_create (or the faster insert) / bulk_update in batches, telling `progress` after each one."""
 
     def __init__(self, progress: Progress, total: int) -> None:
         self.progress, self.total, self.done = progress, total, 0
@@ -67,6 +68,13 @@ class Writer:
     def create(self, model: type[models.Model], objects: Sequence[models.Model]) -> None:
         for chunk in chunked(objects, BATCH):
             model._default_manager.bulk_create(chunk)
+            self._tick(len(chunk))
+
+    def insert(self, model: type[models.Model], objects: Sequence[models.Model]) -> None:
+        """What create does, several times faster for thousands of objects (core.bulk); their primary keys
+        must be set (every UUIDModel's is)."""
+        for chunk in chunked(objects, BATCH):
+            insert_objects(model, chunk)
             self._tick(len(chunk))
 
     def update(

@@ -240,13 +240,13 @@ class CustomerImporter(Importer):
             + len(plan.addresses)
             + len(changes),
         )
-        writer.create(Organisation, organisations)
-        writer.create(CustomerProfile, profiles)
-        writer.create(Address, addresses)
+        writer.insert(Organisation, organisations)
+        writer.insert(CustomerProfile, profiles)
+        writer.insert(Address, addresses)
         writer.update(Organisation, plan.organisations, ["name", "kind"])
         writer.update(CustomerProfile, plan.profiles, [*PROFILE_FIELDS, "updated_at"])
         writer.update(Address, plan.addresses, [*ADDRESS_COLUMNS, "updated_at"])
-        writer.create(ChangeRecord, changes)
+        writer.insert(ChangeRecord, changes)
         _give_folders(organisations, actor, progress)
 
 
@@ -281,11 +281,11 @@ def _give_folders(organisations: list[Organisation], actor: User, progress: Prog
     """New customers start with the default folder template's folders, as when created on the page."""
     if not organisations:
         return
-    from kundportal.documents.folders import apply_folder_template, default_template
+    from kundportal.documents.folders import apply_template_to_new_organisations, default_template
 
     template = default_template()
     ids = [o.pk for o in organisations]
     for done, chunk in enumerate(chunked(ids, BATCH)):
         progress.set("folders", done * BATCH, len(ids))
-        apply_folder_template(actor=actor, template=template, organisation_ids=list(chunk))
+        apply_template_to_new_organisations(actor=actor, template=template, organisation_ids=chunk)
     progress.set("folders", len(ids), len(ids), force=True)

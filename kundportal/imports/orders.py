@@ -26,6 +26,7 @@ from kundportal.commerce.models import (
     OrderStatusChange,
     Product,
 )
+from kundportal.commerce.stats import refresh_purchases
 from kundportal.customers.models import CustomerProfile
 from kundportal.imports.base import Importer, Plan, Writer, chunked, reading
 from kundportal.imports.products import CURRENCY_CHOICES, CURRENCY_CODES
@@ -366,13 +367,17 @@ class OrderImporter(Importer):
             OrderLine.objects.filter(order_id__in=chunk).delete()
         writer.create(OrderLine, lines)
         writer.create(OrderStatusChange, history)
+        touched = sorted({str(o.organisation_id) for o in orders} | {str(o.organisation_id) for o in updated})
+        # The purchase figures in this transaction, once for every customer whose orders changed.
+        refresh_purchases(touched)
         # bulk_create sends no post_save: recount these customers' inferred interests ourselves, once the
         # transaction has committed (as customers.receivers does for orders saved one by one).
-        touched = sorted({str(o.organisation_id) for o in orders} | {str(o.organisation_id) for o in updated})
         if touched:
             from kundportal.imports.tasks import recompute_interests_after_import
+            from kundportal.recommendations.tasks import recompute_organisations
 
             transaction.on_commit(lambda: recompute_interests_after_import.enqueue(touched))
+            transaction.on_commit(lambda: recompute_organisations.enqueue(touched), robust=True)
 
 
 def _lines(order: Order, row: OrderRow) -> list[OrderLine]:

@@ -40,7 +40,7 @@ IMPORTERS: dict[str, Importer] = {
 
 
 # Files up to this many rows are applied while the admin waits (up to ~3 s); larger ones by `kundportal worker`,
-# with a progress bar: 10,000 new customers take ~13 s, their folders included (bench/README.md, imports.py).
+# with a progress bar: 10,000 new customers take ~4 s, their folders included (bench/README.md, imports.py).
 SYNC_ROWS = 2_000
 
 

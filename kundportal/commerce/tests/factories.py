@@ -9,6 +9,7 @@ from itertools import count
 from django.utils import timezone
 
 from kundportal.commerce.models import Order, OrderLine, OrderStatus, Product, ProductCategory
+from kundportal.commerce.stats import refresh_purchases
 from kundportal.customers.models import InterestCategory
 
 _numbers = count(1)
@@ -45,7 +46,8 @@ def make_order(
     placed_at: datetime | None = None,
     currency: str = "SEK",
 ) -> Order:
-    """An order with `lines` of (product, quantity) at the products' prices; the total is their sum."""
+    """An order with `lines` of (product, quantity) at the products' prices; the total is their sum. The
+    organisation's purchase figures (commerce.stats) are refreshed, as the services do."""
     order = Order.objects.create(
         organisation=organisation,
         number=f"T-{next(_numbers):06d}",
@@ -69,4 +71,5 @@ def make_order(
         total += amount
     order.total = total
     order.save(update_fields=["total"])
+    refresh_purchases([order.organisation_id])
     return order
