@@ -14,7 +14,11 @@ At scale 1 (about 2-3 minutes on a 2-core VM; timings are printed per step):
 - 15 interest categories, 30 product categories linked to 1-2 of them, 1,000 products (SKU-G0001 ...);
 - 100,000 orders with 1-5 lines each (~250,000 lines) over the last three years, skewed so that a few customers
   buy a lot; one customer, "Storkund AB" (admin inkop@storkund.example), has exactly 2,000 of them, for the
-  purchase-history page; each customer's inferred interests from what it bought.
+  purchase-history page; each customer's purchase figures (commerce.stats) and inferred interests from what it
+  bought. What an order holds has the structure real purchases have (class Buying): a customer buys mostly in
+  the few product categories of its trade, popular products more than others, re-orders what it bought
+  before, and some products go together (a plotter and its ink) in one order or a later one; one-off products
+  (5 %) are bought once per customer. Order numbers follow the order dates.
 
 From Python (Django set up, e.g. in a test or a bench child process): `from data import generate` with
 bench/ on sys.path, then `generate(scale=0.05)`. Everything goes in with bulk_create in batches, in one
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import itertools
 import json
 import random
 import shutil
@@ -117,6 +122,13 @@ CATEGORY_WORDS = [
 ]
 ADJECTIVES = ["Pro", "Basic", "Plus", "Compact", "Max", "Eco", "Smart", "Heavy", "Lite", "Ultra"]
 
+# What an order line is (class Buying): a re-order of something the customer bought before, a product of its
+# trade's categories, or anything in the catalogue; and how often a product's companion comes along.
+REORDER_SHARE = 0.25
+TRADE_SHARE = 0.55
+COMPANION_SHARE = 0.3  # in the same order
+COMPANION_LATER_SHARE = 0.2  # else in one of the customer's next orders
+
 
 @contextmanager
 def step(timings: dict[str, float], name: str) -> Iterator[None]:
@@ -131,6 +143,110 @@ def _weighted_country(rng: random.Random) -> str:
     return rng.choices(codes, weights=[COUNTRIES[c][0] for c in codes])[0]
 
 
+class Buying:
+    """What the generated customers put in their orders, with the structure real purchases have.
+
+    Each customer has a trade: two or three product categories, related through the interests they share.
+    Products have a long-tailed popularity (a few sell a lot, most a little). Every product has two companions,
+    one in its own category and one in a related category (a plotter, its ink and its paper): one often comes
+    along in the same order, or in one of the customer's next orders. Customers re-order what they bought
+    (the more often they bought it, the likelier), but a one-off product (a licence, a machine) only once.
+    Orders are generated in date order per customer, so "before" and "after" mean what they say."""
+
+    def __init__(
+        self, rng: random.Random, products: list[Any], categories: list[Any], interests: dict[Any, list[Any]]
+    ) -> None:
+        self.rng = rng
+        self.products = products
+        self.categories = [c.pk for c in categories]
+        weights = {p.pk: rng.paretovariate(1.2) for p in products}
+        self.all_weights = list(itertools.accumulate(weights[p.pk] for p in products))
+        self.by_category: dict[Any, list[Any]] = defaultdict(list)
+        for product in products:
+            self.by_category[product.category_id].append(product)
+        self.category_weights = {
+            category: list(itertools.accumulate(weights[p.pk] for p in members))
+            for category, members in self.by_category.items()
+        }
+        self.related = {
+            c: [d for d in self.categories if d != c and set(interests[c]) & set(interests[d])]
+            for c in self.categories
+        }
+        self.companions = {
+            product.pk: [
+                self._pick_in(product.category_id, avoid=product),
+                self._pick_in(self._related_category(product.category_id), avoid=product),
+            ]
+            for product in products
+        }
+        self.trades: dict[Any, list[Any]] = {}
+        self.bought: dict[Any, list[Any]] = defaultdict(list)  # with repeats: re-orders follow frequency
+        self.owned_once: dict[Any, set[Any]] = defaultdict(set)
+        self.due: dict[Any, list[Any]] = defaultdict(list)  # companions the customer will buy later
+
+    def _related_category(self, category: Any) -> Any:
+        return self.rng.choice(self.related[category] or self.categories)
+
+    def _pick_in(self, category: Any, avoid: Any = None) -> Any:
+        members = self.by_category[category]
+        for _attempt in range(5):
+            product = self.rng.choices(members, cum_weights=self.category_weights[category])[0]
+            if product is not avoid:
+                return product
+        return self.rng.choice(self.products)
+
+    def _trade(self, organisation: Any) -> list[Any]:
+        trade = self.trades.get(organisation.pk)
+        if trade is None:
+            first = self.rng.choice(self.categories)
+            trade = [first] + [self._related_category(first) for _ in range(self.rng.choice([1, 1, 2]))]
+            self.trades[organisation.pk] = trade
+        return trade
+
+    def _line(self, organisation: Any) -> Any:
+        roll = self.rng.random()
+        due = self.due[organisation.pk]
+        if due and roll < 0.5:
+            return due.pop(self.rng.randrange(len(due)))
+        bought = self.bought[organisation.pk]
+        if bought and roll < REORDER_SHARE:
+            return self.rng.choice(bought)
+        if roll < REORDER_SHARE + TRADE_SHARE:
+            return self._pick_in(self.rng.choice(self._trade(organisation)))
+        return self.rng.choices(self.products, cum_weights=self.all_weights)[0]
+
+    def basket(self, organisation: Any, size: int) -> list[Any]:
+        """The products of the customer's next order: `size` different ones, fewer if it keeps picking
+        one-offs it has."""
+        chosen: dict[Any, Any] = {}
+        owned_once = self.owned_once[organisation.pk]
+
+        def add(product: Any) -> bool:
+            if product.pk in chosen or product.pk in owned_once:
+                return False
+            chosen[product.pk] = product
+            return True
+
+        for _attempt in range(size * 4):
+            if len(chosen) >= size:
+                break
+            product = self._line(organisation)
+            if not add(product):
+                continue
+            companion = self.rng.choice(self.companions[product.pk])
+            roll = self.rng.random()
+            if roll < COMPANION_SHARE and len(chosen) < size:
+                add(companion)
+            elif roll < COMPANION_SHARE + COMPANION_LATER_SHARE:
+                self.due[organisation.pk].append(companion)
+        for product in chosen.values():
+            if product.one_off:
+                owned_once.add(product.pk)
+            else:
+                self.bought[organisation.pk].append(product)
+        return list(chosen.values())
+
+
 def generate(scale: float = 1.0, *, seed: int = 20261124, password: str | None = None) -> dict[str, Any]:
     """Fill the configured database (django.setup() done) and return what was made, with timings.
 
@@ -141,6 +257,7 @@ def generate(scale: float = 1.0, *, seed: int = 20261124, password: str | None =
 
     from kundportal.accounts.models import User
     from kundportal.commerce.models import Order, OrderLine, OrderStatus, Product, ProductCategory
+    from kundportal.commerce.stats import refresh_all_purchases
     from kundportal.customers.models import Address, CustomerInterest, CustomerProfile, InterestCategory
     from kundportal.organisations.models import (
         CustomerRole,
@@ -261,6 +378,9 @@ def generate(scale: float = 1.0, *, seed: int = 20261124, password: str | None =
     buyers += rng.choices(organisations[1:], weights=weights, k=n_orders - BIG_CUSTOMER_ORDERS)
     rng.shuffle(buyers)
     three_years = 3 * 365 * 86400
+    # Oldest first: order numbers rise with the dates, and a customer's re-orders follow what it bought.
+    ages = sorted((rng.randint(600, three_years) for _ in buyers), reverse=True)
+    buying = Buying(rng, products, categories, category_interests)
     items: dict[Any, Counter[Any]] = defaultdict(Counter)  # organisation -> interest category -> items
     lines_total = 0
     created_at = Order._meta.get_field("created_at")
@@ -270,7 +390,7 @@ def generate(scale: float = 1.0, *, seed: int = 20261124, password: str | None =
             for start in range(0, len(buyers), 10_000):
                 orders, lines = [], []
                 for n, organisation in enumerate(buyers[start : start + 10_000], start=start + 1):
-                    age = rng.randint(600, three_years)
+                    age = ages[n - 1]
                     placed_at = now - datetime.timedelta(seconds=age)
                     status = (
                         OrderStatus.CANCELLED
@@ -290,7 +410,7 @@ def generate(scale: float = 1.0, *, seed: int = 20261124, password: str | None =
                         created_at=placed_at,
                     )
                     total = Decimal(0)
-                    for product in rng.sample(products, rng.choice([1, 1, 2, 2, 3, 4, 5])):
+                    for product in buying.basket(organisation, rng.choice([1, 1, 2, 2, 3, 4, 5])):
                         quantity = rng.choice([1, 1, 1, 2, 3, 5, 10])
                         amount = product.price * quantity
                         lines.append(
@@ -316,6 +436,11 @@ def generate(scale: float = 1.0, *, seed: int = 20261124, password: str | None =
                 lines_total += len(lines)
     finally:
         created_at.auto_now_add = True
+
+    with step(timings, "purchases"):
+        # bulk_create bypasses the services: the customer list's purchase figures rebuilt once, as the nightly
+        # task does.
+        refresh_all_purchases()
 
     with step(timings, "interests"), transaction.atomic():
         rows = []

@@ -188,8 +188,13 @@ PERIODIC_TASKS = [
     "kundportal.documents.tasks.sweep_orphans",
     "kundportal.customers.tasks.recompute_interests_nightly",  # does its work once a night
     "kundportal.commerce.tasks.refresh_purchases_nightly",  # does its work once a night
+    "kundportal.insights.tasks.recompute_insights_nightly",  # does its work once a night
     "kundportal.imports.tasks.forget_expired_imports",
+    "kundportal.offers.tasks.count_reach_nightly",  # does its work once a night
+    "kundportal.recommendations.tasks.recompute_all_nightly",  # does its work once a night
 ]
+# Functions returning the blob names other apps keep in the documents' storage: the orphan sweep keeps them.
+BLOB_NAME_SOURCES = ["kundportal.offers.images.blob_names"]
 PERIODIC_TASK_SECONDS = env_int("KUNDPORTAL_PERIODIC_TASK_SECONDS", 3600, minimum=60)
 
 # Email

@@ -119,7 +119,22 @@ def acme(organisation, customer_admin, customer_member, customer_viewer, account
     )
     batch.store_text("external_id,name\r\nK-MATRIX,Matrix AB\r\n")
     batch.save()
+    # Offers: live, for Mads's customers only (Acme), with a picture. Everyone else forges its id.
+    offer = _matrix_offer(account_manager)
+    from kundportal.offers.models import OfferResponse
+
+    acceptance = OfferResponse.objects.create(
+        offer=offer,
+        user=customer_member,
+        organisation=organisation,
+        seen_at=timezone.now(),
+        accepted_at=timezone.now(),
+        message="Call me",
+    )
     return {
+        "offer_id": offer.pk,
+        "response_id": acceptance.pk,
+        "purpose": "personalised_offers",
         "batch_id": batch.pk,
         "kind": "customers",
         "order_id": order.pk,
@@ -141,6 +156,30 @@ def acme(organisation, customer_admin, customer_member, customer_viewer, account
         "internal_folder_id": internal.pk,
         "internal_document_id": internal_document.pk,
     }
+
+
+def _matrix_offer(account_manager):
+    import base64
+
+    from kundportal.offers.images import set_offer_image
+    from kundportal.offers.models import Offer
+
+    today = timezone.localdate()
+    offer = Offer.objects.create(
+        title="Matrix offer",
+        body="For Acme",
+        status="published",
+        starts_on=today - timedelta(days=1),
+        ends_on=today + timedelta(days=30),
+        manager=account_manager,
+        created_by=account_manager,
+        published_at=timezone.now(),
+    )
+    pixel = base64.b64decode(  # a 1x1 PNG
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    )
+    set_offer_image(actor=account_manager, offer=offer, data=pixel, alt_text="Matrix")
+    return offer
 
 
 def fill(route: str, ids: dict, *, internal: bool = False) -> str:
@@ -175,14 +214,46 @@ def snapshot() -> dict:
         "imports": list(ImportBatch.objects.values_list("pk", "status", "content_encrypted")),
         **customer_data_snapshot(),
         **interests_snapshot(),
+        **offers_snapshot(),
+    }
+
+
+def offers_snapshot() -> dict:
+    """Dismissing is left out: it is each user's own choice (viewers included) and changes nothing for others.
+    Accepting is a request the account managers act on."""
+    from kundportal.offers.models import Offer, OfferImage, OfferResponse
+    from kundportal.privacy.models import Consent
+
+    return {
+        "offers": list(Offer.objects.values_list("pk", "status", "title", "ends_on")),
+        "offer_images": list(OfferImage.objects.values_list("pk", "blob_name", "alt_text")),
+        "offer_acceptances": list(
+            OfferResponse.objects.filter(accepted_at__isnull=False).values_list(
+                "pk", "accepted_at", "message", "handled_at"
+            )
+        ),
+        "consents": Consent.objects.count(),
     }
 
 
 def commerce_snapshot() -> dict:
-    from kundportal.commerce.models import Order, Product, ProductCategory, ReorderRequest
+    from kundportal.commerce.models import (
+        Order,
+        Product,
+        ProductCategory,
+        PurchaseSummary,
+        PurchaseTotal,
+        ReorderRequest,
+    )
 
     return {
         "orders": list(Order.objects.values_list("pk", "status", "total", "invoice_id", "invoice_number")),
+        "purchase_summaries": list(
+            PurchaseSummary.objects.order_by("pk").values_list("pk", "order_count", "last_purchase")
+        ),
+        "purchase_totals": list(
+            PurchaseTotal.objects.order_by("pk").values_list("organisation_id", "currency", "revenue")
+        ),
         "products": list(Product.objects.values_list("pk", "sku", "price", "currency", "active")),
         "product_categories": list(ProductCategory.objects.values_list("pk", "name")),
         "reorders": ReorderRequest.objects.count(),

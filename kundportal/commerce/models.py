@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kundportal.core.models import UUIDModel
 from kundportal.customers.models import InterestCategory
@@ -64,8 +65,11 @@ class Product(UUIDModel):
     price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCIES, default="SEK")
     active = models.BooleanField(_("active"), default=True)
-    # One-off products (a licence, a machine) are never recommended to a customer who has one already.
-    one_off = models.BooleanField(_("bought once"), default=False)
+    one_off = models.BooleanField(
+        _("bought once"),
+        default=False,
+        help_text=_("A customer who has it is never recommended it again (a licence, a machine)."),
+    )
 
     class Meta:
         verbose_name = _("product")
@@ -77,13 +81,14 @@ class Product(UUIDModel):
 
 
 class OrderStatus(models.TextChoices):
-    REQUESTED = "requested", _("Requested")
-    CONFIRMED = "confirmed", _("Confirmed")
-    SHIPPED = "shipped", _("Shipped")
-    DELIVERED = "delivered", _("Delivered")
-    INVOICED = "invoiced", _("Invoiced")
-    PAID = "paid", _("Paid")
-    CANCELLED = "cancelled", _("Cancelled")
+    # In a context of their own: "Requested" also heads the change requests' "requested value" column.
+    REQUESTED = "requested", pgettext_lazy("order status", "Requested")
+    CONFIRMED = "confirmed", pgettext_lazy("order status", "Confirmed")
+    SHIPPED = "shipped", pgettext_lazy("order status", "Shipped")
+    DELIVERED = "delivered", pgettext_lazy("order status", "Delivered")
+    INVOICED = "invoiced", pgettext_lazy("order status", "Invoiced")
+    PAID = "paid", pgettext_lazy("order status", "Paid")
+    CANCELLED = "cancelled", pgettext_lazy("order status", "Cancelled")
 
 
 # Which status may follow which: anything else is refused by Order.transition().
@@ -227,3 +232,67 @@ class ReorderRequest(UUIDModel):
         verbose_name = _("re-order request")
         verbose_name_plural = _("re-order requests")
         ordering = ["-created_at"]
+
+
+class PurchaseSummary(models.Model):
+    """One organisation's purchases at a glance (orders that were not cancelled), kept current by
+    commerce.stats.refresh_purchases() in the same transaction as every change to its orders."""
+
+    organisation = models.OneToOneField(
+        Organisation,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="purchases",
+        verbose_name=_("organisation"),
+    )
+    order_count = models.PositiveIntegerField(_("number of orders"), default=0)
+    first_purchase = models.DateTimeField(_("first purchase"), null=True, blank=True)
+    last_purchase = models.DateTimeField(_("last purchase"), null=True, blank=True)
+    # RFM scores 1-5 (quintiles) and the named segment; filled by the insights app's task (issue 5), blank
+    # until then. refresh_purchases() never writes them.
+    recency_score = models.PositiveSmallIntegerField(_("recency score"), null=True, blank=True)
+    frequency_score = models.PositiveSmallIntegerField(_("frequency score"), null=True, blank=True)
+    monetary_score = models.PositiveSmallIntegerField(_("monetary score"), null=True, blank=True)
+    segment = models.CharField(_("segment"), max_length=20, blank=True, db_index=True)
+    scored_at = models.DateTimeField(_("scored"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("purchase summary")
+        verbose_name_plural = _("purchase summaries")
+        indexes = [
+            # The staff customer list filters and sorts on these.
+            models.Index(fields=["order_count"], name="purchases_order_count"),
+            models.Index(fields=["last_purchase"], name="purchases_last_purchase"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}: {self.order_count}"
+
+
+class PurchaseTotal(models.Model):
+    """One organisation's purchases in one currency (amounts are never converted).
+
+    Derived data that nothing outside names, hence the plain numeric key rather than a UUIDModel's."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="purchase_totals", verbose_name=_("organisation")
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCIES)
+    order_count = models.PositiveIntegerField(_("number of orders"), default=0)
+    revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        verbose_name = _("purchase total")
+        verbose_name_plural = _("purchase totals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "currency"], name="unique_purchase_total_currency"
+            )
+        ]
+        indexes = [
+            # The staff customer list's revenue sort and filter in one currency.
+            models.Index(fields=["currency", "revenue"], name="purchase_total_revenue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}: {self.revenue} {self.currency}"

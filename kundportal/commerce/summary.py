@@ -9,8 +9,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from kundportal.commerce.charts import Bar, bar_chart
 from kundportal.commerce.history import OrderSummary
+from kundportal.core.charts import Bar, bar_chart
 
 
 def _month_title(month: Any, count: int) -> str:

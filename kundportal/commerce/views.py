@@ -44,6 +44,7 @@ from kundportal.organisations.access import (
     organisation_access,
 )
 from kundportal.organisations.models import Organisation
+from kundportal.recommendations.services import history_recommendations
 
 ORDERS_PER_PAGE = 25
 
@@ -75,6 +76,7 @@ def _history_page(request: HttpRequest, access: OrganisationAccess | None) -> Ht
             or len(Organisation.objects.visible_to(request.user).values_list("pk", flat=True)[:2]) > 1
         ),
         **summary_context(order_summary(orders)),
+        "recommendations": history_recommendations(request.user, organisation),
     }
     return render(request, "commerce/order_list.html", context)
 

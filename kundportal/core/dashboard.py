@@ -16,10 +16,14 @@ from django.utils import timezone
 from kundportal.accounts.models import User
 from kundportal.audit.models import Action, AuditEvent
 from kundportal.documents.news import news_by_organisation, recent_versions
+from kundportal.offers.access import offers_for
+from kundportal.offers.models import Offer
+from kundportal.offers.responses import mark_seen
 from kundportal.organisations.access import is_provider_staff
 from kundportal.organisations.models import Invitation, Membership, Organisation
 
 VISIT_PRECISION = timedelta(minutes=5)
+DASHBOARD_OFFERS = 3  # a few, calm: the rest are on the offers page
 
 # Team events a customer sees about their own organisation.
 TEAM_ACTIONS = [
@@ -78,6 +82,17 @@ def _previous_visit(request: HttpRequest) -> datetime | None:
     return datetime.fromisoformat(stored) if stored else None
 
 
+def _offers(user: User, organisations: list[Organisation]) -> tuple[list[Offer], Organisation | None]:
+    """A customer's few matching offers (of their first organisation): three queries, a fourth the first
+    time an offer is shown (it is then recorded as seen)."""
+    if is_provider_staff(user) or not organisations:
+        return [], None
+    organisation = organisations[0]
+    offers = offers_for(user, organisation, limit=DASHBOARD_OFFERS)
+    mark_seen(user=user, organisation=organisation, offers=offers)
+    return offers, organisation
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user: User = request.user
@@ -86,7 +101,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     news = news_by_organisation(user, previous_visit, (o.pk for o in organisations))
     for organisation in organisations:
         organisation.new_documents, organisation.new_versions = news.get(organisation.pk, (0, 0))
+    offers, offers_organisation = _offers(user, organisations)
     context = {
+        "offers": offers,
+        "offers_organisation": offers_organisation,
         "organisations": organisations,
         "recent_versions": recent_versions(user, previous_visit),
         "organisation_total": Organisation.objects.visible_to(user).count(),

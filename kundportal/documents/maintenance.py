@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from kundportal.core.crypto.blob import BlobIntegrityError, ciphertext_size
 from kundportal.core.crypto.keys import KeyringError, get_keyring
@@ -60,8 +62,6 @@ def rotate_master_key() -> tuple[str, int]:
     The new key is saved before any row changes, so an interruption leaves every row readable (old rows under
     the old key, which stays in the key file until it is removed by hand).
     """
-    from django.conf import settings
-
     keyring = get_keyring()
     new_id = keyring.add_key()
     keyring.save(settings.MASTER_KEY_FILE)
@@ -79,6 +79,8 @@ def sweep_orphans(*, now: timezone.datetime | None = None) -> tuple[int, int]:
     """Delete objects no version points to, and documents whose first upload never completed."""
     cutoff = (now or timezone.now()) - ORPHAN_GRACE
     known = set(DocumentVersion.objects.values_list("blob_name", flat=True))
+    for source in settings.BLOB_NAME_SOURCES:  # other apps' encrypted objects in the same storage
+        known |= import_string(source)()
     objects = 0
     for name in blobstore.iter_names():
         if name not in known and default_storage.get_modified_time(name) < cutoff:

@@ -8,16 +8,30 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
+# The names in a context of their own: "New" and "Lost" mean other things elsewhere in the portal.
 class Segment(models.TextChoices):
-    CHAMPIONS = "champions", _("Champions")
-    LOYAL = "loyal", _("Loyal")
-    POTENTIAL = "potential", _("Potential loyalists")
-    NEW = "new", _("New")
-    AT_RISK = "at_risk", _("At risk")
-    HIBERNATING = "hibernating", _("Hibernating")
-    LOST = "lost", _("Lost")
+    CHAMPIONS = "champions", pgettext_lazy("customer segment", "Champions")
+    LOYAL = "loyal", pgettext_lazy("customer segment", "Loyal")
+    POTENTIAL = "potential", pgettext_lazy("customer segment", "Potential loyalists")
+    NEW = "new", pgettext_lazy("customer segment", "New")
+    AT_RISK = "at_risk", pgettext_lazy("customer segment", "At risk")
+    HIBERNATING = "hibernating", pgettext_lazy("customer segment", "Hibernating")
+    LOST = "lost", pgettext_lazy("customer segment", "Lost")
+
+
+# What each segment means, for the legend under the chart (in the order of Segment).
+MEANINGS = {
+    Segment.CHAMPIONS: _("Bought recently and often."),
+    Segment.LOYAL: _("Buy often; their last purchase is a little while ago."),
+    Segment.POTENTIAL: _("Bought recently, but not often yet."),
+    Segment.NEW: _("Bought recently, for the first time or nearly so."),
+    Segment.AT_RISK: _("Used to buy often, but not for a long time."),
+    Segment.HIBERNATING: _("Bought rarely, and not for a while."),
+    Segment.LOST: _("Bought rarely, and last a long time ago."),
+}
 
 
 def segment_for(recency: int, frequency: int) -> Segment:

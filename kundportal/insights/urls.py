@@ -1,11 +1,16 @@
-"""Insights pages. (Placeholder routes until the offers pages land: they answer 404.)"""
+"""The insights pages. Each chart's CSV has a route of its own (no converter): the chart names are fixed."""
 
-from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver, path
 
+from kundportal.insights import views
+from kundportal.insights.dashboard import CHARTS
 
-def _not_yet(request: HttpRequest) -> HttpResponse:
-    raise Http404
-
-
-urlpatterns: list[URLPattern | URLResolver] = [path("insights/", _not_yet, name="insights")]
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("insights/", views.insights_page, name="insights"),
+    path("insights/recompute/", views.insights_recompute, name="insights_recompute"),
+    path("insights/status/", views.insights_status, name="insights_status"),
+    *(
+        path(f"insights/{chart}.csv", views.insights_csv, {"chart": chart}, name="insights_csv")
+        for chart in CHARTS
+    ),
+]

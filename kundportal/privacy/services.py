@@ -44,7 +44,8 @@ def consenting(purpose: Purpose, user_ref: OuterRef | str = "pk") -> Exists:
     """For querysets of users (or of anything with a user, through `user_ref`): the user's latest decision
     about `purpose` is a grant of the current wording."""
     ref = OuterRef(user_ref) if isinstance(user_ref, str) else user_ref
-    latest = Consent.objects.filter(user=ref, purpose=purpose.key).order_by("-created_at")
+    # Two levels down: `latest` sits inside the EXISTS query, which sits inside the caller's query.
+    latest = Consent.objects.filter(user=OuterRef(ref), purpose=purpose.key).order_by("-created_at")
     return Exists(
         Consent.objects.filter(pk=Subquery(latest.values("pk")[:1]), granted=True, version=purpose.version)
     )

@@ -1,11 +1,10 @@
-"""Privacy pages. (Placeholder routes until the offers pages land: they answer 404.)"""
+from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver, path
 
+from kundportal.privacy import views
 
-def _not_yet(request: HttpRequest) -> HttpResponse:
-    raise Http404
-
-
-urlpatterns: list[URLPattern | URLResolver] = [path("privacy/", _not_yet, name="privacy")]
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("privacy/", views.privacy, name="privacy"),
+    path("privacy/consents/<slug:purpose>/", views.change_consent, name="consent_change"),
+]

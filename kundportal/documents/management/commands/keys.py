@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from kundportal.documents.maintenance import rotate_master_key
+from kundportal.offers.images import rewrap_image_keys
 
 
 class Command(BaseCommand):
@@ -18,6 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         new_id, count = rotate_master_key()
+        count += rewrap_image_keys()  # offer pictures: their own data keys, under the same keyring
         self.stdout.write(
             f"New master key {new_id} is current; {count} data keys re-wrapped. "
             "The old keys stay in the key file until you remove them: back the file up now."
