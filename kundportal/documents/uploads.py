@@ -10,10 +10,11 @@ triggered early (by the CSRF check) encrypts; for any other URL it defers to Dja
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from django.core.files.uploadedfile import UploadedFile
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload, TemporaryFileUploadHandler
+from django.core.files.uploadedfile import InMemoryUploadedFile, UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import Http404, QueryDict
 from django.http.multipartparser import MultiPartParser
 from django.urls import Resolver404, resolve
@@ -73,6 +74,9 @@ class EncryptedUpload(UploadedFile):
         return None
 
 
+OTHER_UPLOAD_BYTES = 20 * 1024 * 1024  # the largest file the portal takes outside documents (an import file)
+
+
 class EncryptingUploadHandler(FileUploadHandler):
     chunk_size = 1024 * 1024
 
@@ -82,7 +86,9 @@ class EncryptingUploadHandler(FileUploadHandler):
             # Request.parse_file_upload reads the parser class after creating the handlers.
             request.multipart_parser_class = KeepFileNameParser
         self.writer: VersionWriter | None = None
-        self.fallback: TemporaryFileUploadHandler | None = None
+        # Any other file (an offer picture, an import sent where no handler of its own was installed in time):
+        # kept in memory up to OTHER_UPLOAD_BYTES, never in a plaintext temporary file; a bigger one is dropped.
+        self.fallback: io.BytesIO | None = None
         self.error: Exception | None = None
 
     def handle_raw_input(
@@ -124,10 +130,7 @@ class EncryptingUploadHandler(FileUploadHandler):
             self.request.kundportal_upload_error = error
             raise StopUpload(connection_reset=False) from None
         if folder is None:
-            self.fallback = TemporaryFileUploadHandler(self.request)
-            self.fallback.new_file(
-                field_name, file_name, content_type, content_length, charset, content_type_extra
-            )
+            self.fallback = io.BytesIO()
             return
         try:
             self.writer = VersionWriter(
@@ -140,7 +143,12 @@ class EncryptingUploadHandler(FileUploadHandler):
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         if self.fallback is not None:
-            return self.fallback.receive_data_chunk(raw_data, start)
+            if self.fallback.tell() + len(raw_data) > OTHER_UPLOAD_BYTES:
+                self.fallback = None
+                self.request.kundportal_upload_error = UploadTooLarge(OTHER_UPLOAD_BYTES)
+                raise StopUpload(connection_reset=False)
+            self.fallback.write(raw_data)
+            return None
         if self.writer is not None:
             try:
                 self.writer.write(raw_data)
@@ -152,7 +160,11 @@ class EncryptingUploadHandler(FileUploadHandler):
 
     def file_complete(self, file_size: int) -> UploadedFile | None:
         if self.fallback is not None:
-            return self.fallback.file_complete(file_size)
+            buffer, self.fallback = self.fallback, None
+            buffer.seek(0)
+            return InMemoryUploadedFile(
+                buffer, self.field_name, self.file_name, self.content_type, file_size, self.charset
+            )
         if self.writer is None:
             return None
         self.writer.close()
@@ -161,8 +173,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         return upload
 
     def upload_interrupted(self) -> None:
-        if self.fallback is not None:
-            self.fallback.upload_interrupted()
+        self.fallback = None
         if self.writer is not None:
             self.writer.abort()
             self.writer = None
