@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import time
 
-from django.core.cache import cache
 from django.tasks import task
-from django.utils import timezone
 
 from kundportal.commerce import stats
+from kundportal.core.periodic import first_tick_tonight
 
 # The nightly rebuild runs at the first periodic tick (settings.PERIODIC_TASK_SECONDS) after this local time,
 # once a day, as customers.tasks.recompute_interests_nightly does.
@@ -26,13 +25,7 @@ def refresh_purchases_nightly() -> int:
     """Queued with the other periodic tasks every PERIODIC_TASK_SECONDS; rebuilds the figures once a night.
 
     The services keep the figures current as orders change; the rebuild repairs whatever changed orders
-    around them (a fix in the database shell, a restored backup). The date key in the shared cache makes it
-    once per day even with several workers (cache.add is atomic in the file and Redis caches)."""
-    now = timezone.localtime()
-    if now.time() < NIGHTLY_AFTER:
-        return 0
-    if not cache.add(
-        f"commerce:purchases-refreshed:{now.date().isoformat()}", True, timedelta(days=2).total_seconds()
-    ):
+    around them (a fix in the database shell, a restored backup)."""
+    if not first_tick_tonight("commerce:purchases-refreshed", after=NIGHTLY_AFTER):
         return 0
     return stats.refresh_all_purchases()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import time
 from uuid import UUID
 
-from django.core.cache import cache
 from django.tasks import task
-from django.utils import timezone
 
+from kundportal.core.periodic import first_tick_tonight
 from kundportal.customers import interests
 
 # The nightly recomputation runs at the first periodic tick (settings.PERIODIC_TASK_SECONDS) after this
@@ -29,15 +28,7 @@ def recompute_all_interests() -> int:
 
 @task
 def recompute_interests_nightly() -> int:
-    """Queued with the other periodic tasks every PERIODIC_TASK_SECONDS; does the work once a night.
-
-    The date key in the shared cache makes it once per day even with several workers (cache.add is atomic
-    in the file and Redis caches); a missed night is caught up at the next tick after NIGHTLY_AFTER."""
-    now = timezone.localtime()
-    if now.time() < NIGHTLY_AFTER:
-        return 0
-    if not cache.add(
-        f"customers:interests-recomputed:{now.date().isoformat()}", True, timedelta(days=2).total_seconds()
-    ):
+    """Queued with the other periodic tasks every PERIODIC_TASK_SECONDS; does the work once a night."""
+    if not first_tick_tonight("customers:interests-recomputed", after=NIGHTLY_AFTER):
         return 0
     return interests.recompute_interests()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import time
 
-from django.core.cache import cache
 from django.tasks import task
-from django.utils import timezone
 
+from kundportal.core.periodic import first_tick_tonight
 from kundportal.offers import services
 
 # After the night's other recomputations (interests, purchase figures, segments at 02:00), so reach is counted
@@ -25,14 +24,7 @@ def count_reach() -> int:
 def count_reach_nightly() -> int:
     """Queued with the other periodic tasks every PERIODIC_TASK_SECONDS; counts once a night.
 
-    Customers' purchases, interests and segments change every day, and so does whom a target matches. The date
-    key in the shared cache makes it once per day even with several workers (cache.add is atomic in the file
-    and Redis caches)."""
-    now = timezone.localtime()
-    if now.time() < NIGHTLY_AFTER:
-        return 0
-    if not cache.add(
-        f"offers:reach-counted:{now.date().isoformat()}", True, timedelta(days=2).total_seconds()
-    ):
+    Customers' purchases, interests and segments change every day, and so does whom a target matches."""
+    if not first_tick_tonight("offers:reach-counted", after=NIGHTLY_AFTER):
         return 0
     return services.refresh_reach()

@@ -8,8 +8,8 @@ from uuid import UUID
 
 from django.core.cache import cache
 from django.tasks import task
-from django.utils import timezone
 
+from kundportal.core.periodic import first_tick_tonight
 from kundportal.recommendations import engine, progress
 from kundportal.recommendations.models import Popularity
 
@@ -71,15 +71,7 @@ def _recompute_all() -> engine.RecomputeResult:
 
 @task
 def recompute_all_nightly() -> int:
-    """Queued with the other periodic tasks every PERIODIC_TASK_SECONDS; recomputes once a night.
-
-    The date key in the shared cache makes it once per day even with several workers (cache.add is atomic
-    in the file and Redis caches); a missed night is caught up at the next tick after NIGHTLY_AFTER."""
-    now = timezone.localtime()
-    if now.time() < NIGHTLY_AFTER:
-        return 0
-    if not cache.add(
-        f"recommendations:recomputed:{now.date().isoformat()}", True, timedelta(days=2).total_seconds()
-    ):
+    """Queued with the other periodic tasks every PERIODIC_TASK_SECONDS; recomputes once a night."""
+    if not first_tick_tonight("recommendations:recomputed", after=NIGHTLY_AFTER):
         return 0
     return _recompute_all().with_list
