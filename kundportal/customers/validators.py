@@ -36,23 +36,30 @@ _MARKUP = re.compile(r"<[a-zA-Z/!?]")
 # Unicode's control characters (category Cc, which has exactly these 65 and no more): one regex search
 # rather than a category lookup for each character, which imports of 10,000 rows feel.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# The same without line breaks and tabs, for text of several lines.
+_CONTROL_IN_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Free text
 
 
-def clean_text(value: Any, *, max_length: int, required: bool = False, label: str = "") -> str:
-    """Stripped text without control characters, markup or card numbers; "" when left out and optional.
+def clean_text(
+    value: Any, *, max_length: int, required: bool = False, multiline: bool = False, label: str = ""
+) -> str:
+    """Stripped text without control characters (line breaks and tabs allowed where `multiline`), markup or
+    card numbers; "" when left out and optional.
 
     Markup is refused rather than stored and escaped: a company name or street never needs a tag, and the
     same text reaches PDFs, CSV exports and other systems that may not escape it."""
     text = "" if value is None else str(value).strip()
+    if multiline:
+        text = text.replace("\r\n", "\n")
     if not text:
         if required:
             raise ValidationError(_("This field is required."), code="required")
         return ""
-    if _CONTROL.search(text):
+    if (_CONTROL_IN_LINES if multiline else _CONTROL).search(text):
         raise ValidationError(_("Remove the control characters from this text."), code="control")
     if _MARKUP.search(text):
         raise ValidationError(

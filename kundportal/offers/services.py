@@ -13,8 +13,6 @@ Who may do what (provider staff only; customers are not told any of this exists,
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -34,7 +32,7 @@ from kundportal.accounts.models import ProviderRole
 from kundportal.audit.models import Action
 from kundportal.audit.services import record_event
 from kundportal.commerce.models import CURRENCIES, Product, ProductCategory
-from kundportal.core.validators import refuse_card_numbers
+from kundportal.customers.validators import clean_text
 from kundportal.offers.models import Offer, OfferResponse, OfferStatus
 from kundportal.offers.targeting import Target, clean_target, matching_customers
 from kundportal.organisations.access import is_provider_admin, parse_uuid, require_provider_staff
@@ -49,10 +47,6 @@ TITLE_MAX = 120
 BODY_MAX = 4000
 MAX_LINKED = 50  # products, and product categories, per offer
 CURRENCY_CODES = {code for code, _label in CURRENCIES}
-
-# A tag or comment opener ("<b", "</p", "<!--", "<?php"); a lone "<" as in "a < b" is fine (as customers.validators).
-_MARKUP = re.compile(r"<[a-zA-Z/!?]")
-_LINE_BREAKS = {"\n", "\r", "\t"}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -157,26 +151,7 @@ class OfferData:
 def clean_offer_text(value: Any, *, max_length: int, multiline: bool = False) -> str:
     """Required plain text: no control characters (line breaks only where `multiline`), no markup, nothing
     that may be a payment card number."""
-    text = "" if value is None else str(value).strip()
-    if multiline:
-        text = text.replace("\r\n", "\n")
-    if not text:
-        raise ValidationError(_("This field is required."), code="required")
-    allowed = _LINE_BREAKS if multiline else set()
-    if any(unicodedata.category(char) == "Cc" and char not in allowed for char in text):
-        raise ValidationError(_("Remove the control characters from this text."), code="control")
-    if _MARKUP.search(text):
-        raise ValidationError(
-            _("Enter plain text without HTML tags (“<” followed by a letter)."), code="markup"
-        )
-    refuse_card_numbers(text)
-    if len(text) > max_length:
-        raise ValidationError(
-            _("Enter at most %(limit)d characters (it has %(count)d).")
-            % {"limit": max_length, "count": len(text)},
-            code="max_length",
-        )
-    return text
+    return clean_text(value, max_length=max_length, required=True, multiline=multiline)
 
 
 @dataclass(frozen=True)
