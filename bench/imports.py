@@ -27,7 +27,6 @@ import argparse
 import datetime
 import json
 import random
-import shutil
 import signal
 import statistics
 import sys
@@ -41,7 +40,6 @@ from data import BIG_CUSTOMER, COUNTRIES, STREETS, prepare
 from pages import (
     FIRST,
     FORM,
-    HERE,
     KUNDPORTAL,
     LAST,
     PROVIDER_ADMIN,
@@ -49,6 +47,7 @@ from pages import (
     TRADE,
     Target,
     clean_env,
+    finish,
     fmt,
     login,
     machine,
@@ -58,6 +57,7 @@ from pages import (
     p95,
     run,
     start,
+    write_report,
 )
 
 ROWS = 10_000
@@ -486,19 +486,9 @@ def main() -> None:
                 .splitlines()[-1]
             )
         text = report(counts, imports, queries, page_runs, args, time.monotonic() - began)
-        print(text)
-        results = HERE / "results"
-        results.mkdir(exist_ok=True)
-        out = results / f"imports-{datetime.date.today().isoformat()}.md"
-        out.write_text(text)
-        print(f"written to {out.relative_to(HERE.parent)}", file=sys.stderr)
+        write_report("imports", text)
     finally:
-        for server in list(STARTED):
-            server.stop()
-        if args.keep:
-            print(f"kept {work}", file=sys.stderr)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        finish(work, keep=args.keep)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import shutil
 import signal
 import statistics
 import sys
@@ -40,12 +39,12 @@ from typing import Any
 
 from data import prepare
 from pages import (
-    HERE,
     KUNDPORTAL,
     PROVIDER_ADMIN,
     STARTED,
     Target,
     clean_env,
+    finish,
     fmt,
     login,
     machine,
@@ -54,6 +53,7 @@ from pages import (
     p95,
     run,
     start,
+    write_report,
 )
 
 DEMO_MANAGER = "manager@kundportal.example"
@@ -466,19 +466,9 @@ def main() -> None:
             print(f"pages, run {number}/{args.runs} ...", file=sys.stderr)
             runs.append(time_pages(work, env, queries, password, args))
         text = report(counts, extra, computed, queries, runs, args, time.monotonic() - began)
-        print(text)
-        results = HERE / "results"
-        results.mkdir(exist_ok=True)
-        out = results / f"insights-{datetime.date.today().isoformat()}.md"
-        out.write_text(text)
-        print(f"written to {out.relative_to(HERE.parent)}", file=sys.stderr)
+        write_report("insights", text)
     finally:
-        for server in list(STARTED):
-            server.stop()
-        if args.keep:
-            print(f"kept {work}", file=sys.stderr)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        finish(work, keep=args.keep)
 
 
 if __name__ == "__main__":

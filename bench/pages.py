@@ -1231,6 +1231,28 @@ def report(
     return "\n".join(lines)
 
 
+def write_report(kind: str, text: str) -> None:
+    """Prints the report and keeps it as bench/results/<kind>-<date>.md (git-ignored)."""
+    print(text)
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    out = results / f"{kind}-{datetime.date.today().isoformat()}.md"
+    out.write_text(text)
+    print(f"written to {out.relative_to(ROOT)}", file=sys.stderr)
+
+
+def finish(work: Path | None, *, keep: bool) -> None:
+    """Stops every server this run started, then removes its temporary directory unless kept."""
+    for server in list(STARTED):
+        server.stop()
+    if work is None:
+        return
+    if keep:
+        print(f"kept {work}", file=sys.stderr)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_generate":
         generate(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
@@ -1308,19 +1330,9 @@ def main() -> None:
             print(f"run {number}/{args.runs} ...", file=sys.stderr)
             runs.append(one_run(number, work, data, env, counts, password, args))
         text = report(runs, queries, counts, args, time.monotonic() - began)
-        print(text)
-        results = HERE / "results"
-        results.mkdir(exist_ok=True)
-        out = results / f"pages-{datetime.date.today().isoformat()}.md"
-        out.write_text(text)
-        print(f"written to {out.relative_to(ROOT)}", file=sys.stderr)
+        write_report("pages", text)
     finally:
-        for server in list(STARTED):
-            server.stop()
-        if args.keep:
-            print(f"kept {work}", file=sys.stderr)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        finish(work, keep=args.keep)
 
 
 if __name__ == "__main__":

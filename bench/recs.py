@@ -23,7 +23,6 @@ import argparse
 import datetime
 import json
 import random
-import shutil
 import statistics
 import sys
 import tempfile
@@ -32,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from data import BIG_CUSTOMER, prepare
-from pages import HERE, KUNDPORTAL, clean_env, machine, run
+from pages import KUNDPORTAL, clean_env, finish, machine, run, write_report
 
 GOAL_SECONDS = 60.0
 
@@ -203,18 +202,9 @@ def main() -> None:
         output = run([sys.executable, script, "_measure", str(args.runs)], env, "measure")
         facts = json.loads(output.strip().splitlines()[-1])
         text = report(facts, args, time.monotonic() - began)
-        print(text)
-        results = HERE / "results"
-        results.mkdir(exist_ok=True)
-        out = results / f"recs-{datetime.date.today().isoformat()}.md"
-        out.write_text(text)
-        print(f"written to {out.relative_to(HERE.parent)}", file=sys.stderr)
+        write_report("recs", text)
     finally:
-        if work is not None:
-            if args.keep:
-                print(f"kept {work}", file=sys.stderr)
-            else:
-                shutil.rmtree(work, ignore_errors=True)
+        finish(work, keep=args.keep)
 
 
 if __name__ == "__main__":
