@@ -51,17 +51,6 @@ def claiming(data: bytes, width: int, height: int) -> bytes:
     return data[:8] + struct.pack(">I", 13) + body + struct.pack(">I", zlib.crc32(body)) + data[33:]
 
 
-@pytest.fixture(autouse=True)
-def _own_keyring(settings, tmp_path):
-    """Each test gets its own master key file, so tests never share or leak keys."""
-    from kundportal.core.crypto.keys import reset_keyring_cache
-
-    settings.MASTER_KEY_FILE = tmp_path / "master.keys"
-    reset_keyring_cache()
-    yield
-    reset_keyring_cache()
-
-
 @pytest.fixture(params=["file", pytest.param("s3", marks=pytest.mark.s3)])
 def storage(request):
     """The test runs twice: on files in the data directory, and on S3 (SeaweedFS, see core/testing)."""

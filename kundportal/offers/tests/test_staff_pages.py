@@ -12,26 +12,9 @@ from django.utils import timezone
 
 from kundportal.offers.models import Offer, OfferImage, OfferStatus
 from kundportal.offers.tests.test_images import picture
-from kundportal.offers.tests.test_staff_services import accept, bill_to, make_offer
+from kundportal.offers.tests.test_staff_services import accept, make_offer
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _own_keyring(settings, tmp_path):
-    from kundportal.core.crypto.keys import reset_keyring_cache
-
-    settings.MASTER_KEY_FILE = tmp_path / "master.keys"
-    reset_keyring_cache()
-    yield
-    reset_keyring_cache()
-
-
-@pytest.fixture
-def customers(organisation, other_organisation):
-    bill_to(organisation, "SE")
-    bill_to(other_organisation, "DE")
-    return organisation, other_organisation
 
 
 def form_data(**changes):

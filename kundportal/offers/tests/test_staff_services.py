@@ -69,14 +69,6 @@ def accept(offer, user, organisation, *, message: str = "") -> OfferResponse:
 
 
 @pytest.fixture
-def customers(organisation, other_organisation):
-    """Acme AB in Sweden (mads looks after it) and Other GmbH in Germany."""
-    bill_to(organisation, "SE")
-    bill_to(other_organisation, "DE")
-    return organisation, other_organisation
-
-
-@pytest.fixture
 def other_manager(db):
     return User.objects.create_user("nils@provider.example", "x", provider_role="manager", full_name="Nils")
 

@@ -21,16 +21,6 @@ from kundportal.organisations.models import Organisation, StaffAssignment
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _own_keyring(settings, tmp_path):
-    from kundportal.core.crypto.keys import reset_keyring_cache
-
-    settings.MASTER_KEY_FILE = tmp_path / "master.keys"
-    reset_keyring_cache()
-    yield
-    reset_keyring_cache()
-
-
 def names(target: Target, manager_id=None) -> set[str]:
     return set(matching_customers(target, manager_id=manager_id).values_list("name", flat=True))
 
