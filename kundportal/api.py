@@ -21,6 +21,8 @@ from kundportal.documents.services import UploadTooLarge
 from kundportal.documents.template_api import router as folder_templates_router
 from kundportal.imports.api import router as imports_router
 from kundportal.insights.api import router as insights_router
+from kundportal.messaging.api import router as messaging_router
+from kundportal.messaging.notification_api import router as notifications_router
 from kundportal.offers.api import router as offers_router
 from kundportal.offers.staff_api import router as offers_staff_router
 from kundportal.organisations.access import require_provider_staff
@@ -84,6 +86,8 @@ api.add_router("/", offers_router)
 api.add_router("/", offers_staff_router)
 api.add_router("/", recommendations_router)
 api.add_router("/", insights_router)
+api.add_router("/", messaging_router)
+api.add_router("/", notifications_router)
 
 
 @api.exception_handler(PermissionDenied)

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "kundportal.offers",
     "kundportal.recommendations",
     "kundportal.insights",
+    "kundportal.messaging",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

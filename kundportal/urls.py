@@ -60,5 +60,7 @@ urlpatterns = [
     path("", include("kundportal.offers.staff_urls")),
     path("", include("kundportal.recommendations.urls")),
     path("", include("kundportal.insights.urls")),
+    path("", include("kundportal.messaging.urls")),
+    path("", include("kundportal.messaging.notification_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -55,6 +55,11 @@ class FolderTemplateEntry(UUIDModel):
         _("access"), max_length=16, choices=FolderAccess.choices, default=FolderAccess.READ_WRITE
     )
     position = models.PositiveSmallIntegerField(default=0)
+    message_attachments = models.BooleanField(
+        _("files sent with messages go here"),
+        default=False,
+        help_text=_('At most one folder per template; without one, a "Message attachments" folder is made.'),
+    )
 
     class Meta:
         verbose_name = _("template folder")
@@ -75,6 +80,8 @@ class Folder(UUIDModel):
         _("access"), max_length=16, choices=FolderAccess.choices, default=FolderAccess.READ_WRITE
     )
     position = models.PositiveSmallIntegerField(default=0)
+    # Where files sent with messages are stored for this organisation (copied from its template).
+    message_attachments = models.BooleanField(_("files sent with messages go here"), default=False)
 
     class Meta:
         verbose_name = _("folder")

@@ -1,0 +1,1 @@
+"""Signal receivers of the messaging app (none yet: other apps call messaging.notifications directly)."""
