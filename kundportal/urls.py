@@ -28,6 +28,8 @@ urlpatterns = [
     path("staff/settings/", accounts.portal_settings, name="portal_settings"),
     path("audit/", audit.audit_log, name="audit_log"),
     path("audit/export.csv", audit.audit_csv, name="audit_csv"),
+    path("audit/verify/", audit.audit_verify, name="audit_verify"),
+    path("audit/status/", audit.audit_chain_status, name="audit_chain_status"),
     path("organisations/", organisations.organisation_list, name="organisation_list"),
     path("organisations/new/", organisations.organisation_create, name="organisation_create"),
     path(

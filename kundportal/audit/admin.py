@@ -5,7 +5,7 @@ from kundportal.audit.models import AuditEvent
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "action", "actor_label", "organisation", "target_label", "ip"]
+    list_display = ["seq", "at", "action", "actor_label", "organisation", "target_label", "ip"]
     list_filter = ["action"]
     search_fields = ["actor_label", "target_label"]
 
