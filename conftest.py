@@ -22,8 +22,9 @@ from django.test import Client  # noqa: E402
 
 PASSWORD = "correct horse battery staple 42"
 
-# `seaweedfs` and `s3_storage`: a real S3 server for the storage tests (marked `s3`).
-pytest_plugins = ["kundportal.core.testing.seaweedfs"]
+# `seaweedfs` and `s3_storage`: a real S3 server for the storage tests (marked `s3`); `smtp_server` and
+# `smtp_mailer`: a real SMTP server (aiosmtpd) for the email tests.
+pytest_plugins = ["kundportal.core.testing.seaweedfs", "kundportal.core.testing.smtp"]
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from kundportal.accounts.models import User
 from kundportal.audit.models import Action, AuditEvent
 from kundportal.documents.news import news_by_organisation, recent_versions
+from kundportal.messaging.listing import unread_threads
 from kundportal.offers.access import offers_for
 from kundportal.offers.models import Offer
 from kundportal.offers.responses import mark_seen
@@ -24,6 +25,7 @@ from kundportal.organisations.models import Invitation, Membership, Organisation
 
 VISIT_PRECISION = timedelta(minutes=5)
 DASHBOARD_OFFERS = 3  # a few, calm: the rest are on the offers page
+DASHBOARD_THREADS = 5
 
 # Team events a customer sees about their own organisation.
 TEAM_ACTIONS = [
@@ -109,6 +111,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "recent_versions": recent_versions(user, previous_visit),
         "organisation_total": Organisation.objects.visible_to(user).count(),
         "activity": _activity(user),
+        "unread_threads": unread_threads(user, limit=DASHBOARD_THREADS),
         "previous_visit": previous_visit,
         "mfa_enabled": Authenticator.objects.filter(user=user).exists(),
         "last_login": AuditEvent.objects.filter(actor=user, action=Action.LOGIN)

@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 
 from kundportal.customers import queries
 from kundportal.customers.staff_forms import SORT_LABELS, CustomerFilterForm, billing_countries
+from kundportal.messaging.listing import object_threads
 from kundportal.organisations.access import require_provider_staff
 
 PER_PAGE = 50
@@ -91,6 +92,12 @@ def customer_360(request: HttpRequest, organisation_id: str) -> HttpResponse:
     summary = queries.view_customer(
         actor=request.user, organisation_id=organisation_id, language=get_language() or "en", request=request
     )
-    return render(
-        request, "customers/staff/customer.html", {"summary": summary, "organisation": summary.organisation}
-    )
+    organisation = summary.organisation
+    context = {
+        "summary": summary,
+        "organisation": organisation,
+        **object_threads(
+            request.user, organisation=organisation, can_start=True, start={"organisation": organisation.pk}
+        ),
+    }
+    return render(request, "customers/staff/customer.html", context)

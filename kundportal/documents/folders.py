@@ -161,8 +161,30 @@ def _clean_template_name(raw: str, template: FolderTemplate | None) -> str:
 
 
 def _described(template: FolderTemplate) -> list[list[str]]:
-    """The folders as the audit trail keeps them: [name, access] in order."""
-    return [[entry.name, entry.access] for entry in template.entries.all()]
+    """The folders as the audit trail keeps them: [name, access] in order (the attachments folder marked)."""
+    return [
+        [entry.name, entry.access, *(["message_attachments"] if entry.message_attachments else [])]
+        for entry in template.entries.all()
+    ]
+
+
+def clean_attachments_folder(name: str, entries: Sequence[tuple[str, str]]) -> str:
+    """The template folder that receives files sent with messages ("" for none: a "Message attachments"
+    folder is then made when the first file is sent). Customers must be able to read what is sent to them."""
+    if not name:
+        return ""
+    access = {name_key(entry_name): (entry_name, entry_access) for entry_name, entry_access in entries}
+    found = access.get(name_key(name))
+    if found is None:
+        raise ValidationError(
+            _("Choose one of the template's folders for message attachments."), code="choice"
+        )
+    if found[1] not in (FolderAccess.READ_WRITE, FolderAccess.READ_ONLY):
+        raise ValidationError(
+            _("Customers must be able to read the files sent to them: choose a folder they can read."),
+            code="access",
+        )
+    return found[0]
 
 
 def _release_default_role() -> None:
@@ -178,19 +200,24 @@ def create_folder_template(
     name: str,
     entries: Sequence[tuple[str, str]],
     is_default: bool = False,
+    attachments_folder: str = "",
     request: HttpRequest | None = None,
 ) -> FolderTemplate:
     _require_admin(actor)
     errors = FieldErrors()
     name = errors.check("name", _clean_template_name, name, None)
     cleaned = errors.check("entries", clean_template_entries, entries)
+    if cleaned is not None:
+        attachments_folder = errors.check(
+            "attachments_folder", clean_attachments_folder, attachments_folder, cleaned
+        )
     errors.done()
     # The first template of an installation is the default, so new customers never go without folders.
     is_default = is_default or not FolderTemplate.objects.filter(is_default=True).exists()
     if is_default:
         _release_default_role()
     template = FolderTemplate.objects.create(name=name, is_default=is_default)
-    _save_entries(template, cleaned)
+    _save_entries(template, cleaned, attachments_folder)
     record_event(
         Action.FOLDER_TEMPLATE_CREATED,
         actor=actor,
@@ -198,13 +225,23 @@ def create_folder_template(
         request=request,
         folders=[list(entry) for entry in cleaned],
         is_default=is_default,
+        **({"attachments_folder": attachments_folder} if attachments_folder else {}),
     )
     return template
 
 
-def _save_entries(template: FolderTemplate, entries: list[tuple[str, str]]) -> None:
+def _save_entries(
+    template: FolderTemplate, entries: list[tuple[str, str]], attachments_folder: str = ""
+) -> None:
     FolderTemplateEntry.objects.bulk_create(
-        FolderTemplateEntry(template=template, name=entry_name, access=access, position=position)
+        FolderTemplateEntry(
+            template=template,
+            name=entry_name,
+            access=access,
+            position=position,
+            message_attachments=bool(attachments_folder)
+            and name_key(entry_name) == name_key(attachments_folder),
+        )
         for position, (entry_name, access) in enumerate(entries)
     )
 
@@ -217,15 +254,20 @@ def update_folder_template(
     name: str,
     entries: Sequence[tuple[str, str]],
     is_default: bool,
+    attachments_folder: str = "",
     request: HttpRequest | None = None,
 ) -> FolderTemplate:
-    """Replace the template's name, folders and default flag. Customers' folders stay as they are: a changed
-    template reaches them only when it is applied again."""
+    """Replace the template's name, folders, default flag and the folder for message attachments.
+    Customers' folders stay as they are: a changed template reaches them only when it is applied again."""
     _require_admin(actor)
     template = FolderTemplate.objects.select_for_update().get(pk=template.pk)
     errors = FieldErrors()
     name = errors.check("name", _clean_template_name, name, template)
     cleaned = errors.check("entries", clean_template_entries, entries)
+    if cleaned is not None:
+        attachments_folder = errors.check(
+            "attachments_folder", clean_attachments_folder, attachments_folder, cleaned
+        )
     if template.is_default and not is_default:
         errors.messages["is_default"] = [
             _("New customers always get one template. Make another template the default instead.")
@@ -237,7 +279,7 @@ def update_folder_template(
     template.name, template.is_default = name, is_default
     template.save(update_fields=["name", "is_default"])
     template.entries.all().delete()
-    _save_entries(template, cleaned)
+    _save_entries(template, cleaned, attachments_folder)
     after = {"name": template.name, "is_default": template.is_default, "folders": _described(template)}
     changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
     if changes:
@@ -323,17 +365,27 @@ def _apply(
     result = AppliedTemplate(template=template, organisations=organisations)
     existing: dict[UUID, dict[str, Folder]] = {organisation.pk: {} for organisation in organisations}
     for folder in Folder.objects.filter(organisation__in=scope).only(
-        "pk", "organisation_id", "name", "access"
+        "pk", "organisation_id", "name", "access", "message_attachments"
     ):
         existing[folder.organisation_id][name_key(folder.name)] = folder
     unique = _distinct_entries(template)
+    flagged: list[Folder] = []
     for organisation in organisations:
         have = existing[organisation.pk]
+        # The template's folder for message attachments becomes the customer's, unless they have one already.
+        has_attachments_folder = any(f.message_attachments and not f.is_internal for f in have.values())
         for key, entry in unique.items():
             folder = have.get(key)
+            if folder is not None and entry.message_attachments and not has_attachments_folder:
+                folder.message_attachments = has_attachments_folder = True
+                flagged.append(folder)
             if folder is None:
                 folder = Folder(
-                    organisation=organisation, name=entry.name, access=entry.access, position=entry.position
+                    organisation=organisation,
+                    name=entry.name,
+                    access=entry.access,
+                    position=entry.position,
+                    message_attachments=entry.message_attachments,
                 )
                 result.created.setdefault(organisation.pk, []).append(folder)
             elif update_access and folder.access != entry.access:
@@ -342,6 +394,7 @@ def _apply(
     Folder.objects.bulk_create([f for folders in result.created.values() for f in folders], batch_size=500)
     changed = [f for pairs in result.access_changed.values() for f, _old in pairs]
     Folder.objects.bulk_update(changed, ["access"], batch_size=500)
+    Folder.objects.bulk_update(flagged, ["message_attachments"], batch_size=500)
     applied = FolderTemplate.organisations.through
     applied.objects.bulk_create(
         [applied(foldertemplate_id=template.pk, organisation_id=o.pk) for o in organisations],
@@ -440,7 +493,15 @@ def apply_template_to_new_organisations(
     for organisation_id in organisation_ids:
         now = timezone.now()
         folders.extend(
-            (uuid.uuid4(), now, organisation_id, entry.name, entry.access, entry.position)
+            (
+                uuid.uuid4(),
+                now,
+                organisation_id,
+                entry.name,
+                entry.access,
+                entry.position,
+                entry.message_attachments,
+            )
             for entry in entries
         )
         links.append((template.pk, organisation_id))
@@ -456,7 +517,11 @@ def apply_template_to_new_organisations(
                     access_changed=[],
                 )
             )
-    insert_rows(Folder, ("id", "created_at", "organisation", "name", "access", "position"), folders)
+    insert_rows(
+        Folder,
+        ("id", "created_at", "organisation", "name", "access", "position", "message_attachments"),
+        folders,
+    )
     insert_rows(FolderTemplate.organisations.through, ("foldertemplate", "organisation"), links)
     record_events(events)
     return len(folders)

@@ -9,7 +9,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from kundportal.documents.access import visible_folder_templates
-from kundportal.documents.folders import MAX_NAME_LENGTH, MAX_TEMPLATE_FOLDERS, clean_template_entries
+from kundportal.documents.folders import (
+    MAX_NAME_LENGTH,
+    MAX_TEMPLATE_FOLDERS,
+    clean_attachments_folder,
+    clean_template_entries,
+)
 from kundportal.documents.models import FolderAccess, FolderTemplate
 from kundportal.organisations.models import Organisation
 
@@ -28,6 +33,7 @@ class TemplateEntryForm(forms.Form):
     access = forms.ChoiceField(
         label=_("Customer access"), choices=FolderAccess.choices, initial=FolderAccess.READ_WRITE
     )
+    message_attachments = forms.BooleanField(label=_("Files sent with messages go here"), required=False)
 
 
 class BaseTemplateEntryFormSet(forms.BaseFormSet):
@@ -48,10 +54,26 @@ class BaseTemplateEntryFormSet(forms.BaseFormSet):
             )
         return [(name, access) for *_position, name, access in sorted(rows)]
 
+    def attachments_folder(self) -> str:
+        """The name of the row ticked to receive files sent with messages ("" for none)."""
+        ticked = [
+            form.cleaned_data["name"]
+            for index, form in enumerate(self.forms)
+            if not (index >= self.initial_form_count() and not form.has_changed())
+            and not self._should_delete_form(form)
+            and form.cleaned_data.get("message_attachments")
+        ]
+        return ticked[0] if ticked else ""
+
     def clean(self) -> None:
         if any(self.errors):
             return
-        clean_template_entries(self.entries())  # the same rules the service applies, shown above the rows
+        entries = self.entries()
+        clean_template_entries(entries)  # the same rules the service applies, shown above the rows
+        ticked = [form for form in self.forms if form.cleaned_data.get("message_attachments")]
+        if len(ticked) > 1:
+            raise ValidationError(_("Choose at most one folder for files sent with messages."))
+        clean_attachments_folder(self.attachments_folder(), entries)
 
 
 TemplateEntryFormSet = forms.formset_factory(
@@ -70,7 +92,12 @@ def entry_formset(data: Any = None, template: FolderTemplate | None = None) -> B
     initial = []
     if template is not None:
         initial = [
-            {"name": entry.name, "access": entry.access, "ORDER": number}
+            {
+                "name": entry.name,
+                "access": entry.access,
+                "message_attachments": entry.message_attachments,
+                "ORDER": number,
+            }
             for number, entry in enumerate(template.entries.all(), start=1)
         ]
     return TemplateEntryFormSet(data, initial=initial, prefix="entries")

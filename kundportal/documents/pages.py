@@ -34,6 +34,7 @@ from kundportal.documents.listing import SORTS, folder_documents
 from kundportal.documents.models import Document, DocumentVersion, Folder
 from kundportal.documents.services import UploadTooLarge
 from kundportal.documents.uploads import EncryptedUpload, refuse_oversized
+from kundportal.messaging.watches import is_watching
 from kundportal.organisations.access import FolderPermission, OrganisationAccess, folder_permission
 
 DOCUMENTS_PER_PAGE = 50
@@ -143,6 +144,7 @@ def folder_page(
         "columns": sort_columns(sort, query),
         "upload_errors": upload_errors or [],
         "max_upload_mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024),
+        "watching": is_watching(request.user, folder.folder),
     }
     return render(request, "documents/folder.html", context, status=status)
 

@@ -37,6 +37,7 @@ from kundportal.documents import blobstore
 from kundportal.documents.access import FolderAccessForUser
 from kundportal.documents.models import Document, DocumentVersion, Folder, name_key
 from kundportal.documents.names import clean_document_name
+from kundportal.messaging.watches import notify_watchers
 
 log = logging.getLogger("kundportal.documents")
 
@@ -228,6 +229,8 @@ class VersionWriter:
                 version=version.number,
                 size=version.plaintext_size,
             )
+            document.folder = self.folder
+            notify_watchers(document=document, version=version, actor=self.actor)
         version.document = document
         return version
 

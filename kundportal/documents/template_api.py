@@ -6,6 +6,7 @@ admins change and apply them. Customers are not told they exist (404)."""
 from typing import Literal
 from uuid import UUID
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
@@ -25,6 +26,11 @@ Access = Literal["read_write", "read_only", "upload_only", "internal"]
 class TemplateEntryIn(InputSchema):
     name: str = Field(max_length=folders.MAX_NAME_LENGTH)
     access: Access = "read_write"
+    message_attachments: bool = Field(
+        default=False,
+        description="Files sent with messages go here (at most one folder, one customers can read); "
+        'without one, a "Message attachments" folder is made.',
+    )
 
 
 class TemplateIn(InputSchema):
@@ -42,6 +48,7 @@ class TemplateEntryOut(Schema):
     name: str
     access: str
     position: int
+    message_attachments: bool
 
 
 class TemplateOut(Schema):
@@ -90,7 +97,9 @@ def _template(template: FolderTemplate) -> TemplateOut:
         name=template.name,
         is_default=template.is_default,
         entries=[
-            TemplateEntryOut(name=e.name, access=e.access, position=e.position)
+            TemplateEntryOut(
+                name=e.name, access=e.access, position=e.position, message_attachments=e.message_attachments
+            )
             for e in template.entries.all()
         ],
         customer_count=template.organisations.count() if count is None else count,
@@ -99,6 +108,13 @@ def _template(template: FolderTemplate) -> TemplateOut:
 
 def _entries(payload: TemplateIn) -> list[tuple[str, str]]:
     return [(entry.name, entry.access) for entry in payload.entries]
+
+
+def _attachments_folder(payload: TemplateIn) -> str:
+    ticked = [entry.name for entry in payload.entries if entry.message_attachments]
+    if len(ticked) > 1:
+        raise ValidationError({"attachments_folder": ["Choose at most one folder for message attachments."]})
+    return ticked[0] if ticked else ""
 
 
 @router.get("/folder-templates", response=list[TemplateOut], summary="Folder templates (provider staff)")
@@ -122,6 +138,7 @@ def create_template(request: HttpRequest, payload: TemplateIn) -> Status:
         actor=request.user,
         name=payload.name,
         entries=_entries(payload),
+        attachments_folder=_attachments_folder(payload),
         is_default=payload.is_default,
         request=request,
     )
@@ -145,6 +162,7 @@ def update_template(request: HttpRequest, template_id: UUID, payload: TemplateIn
         template=template,
         name=payload.name,
         entries=_entries(payload),
+        attachments_folder=_attachments_folder(payload),
         is_default=payload.is_default,
         request=request,
     )

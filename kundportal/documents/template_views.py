@@ -59,7 +59,11 @@ def template_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and entries.is_valid():
         try:
             template = folders.create_folder_template(
-                actor=request.user, entries=entries.entries(), request=request, **form.cleaned_data
+                actor=request.user,
+                entries=entries.entries(),
+                attachments_folder=entries.attachments_folder(),
+                request=request,
+                **form.cleaned_data,
             )
         except ValidationError as error:
             report(form, error)
@@ -82,6 +86,7 @@ def template_edit(request: HttpRequest, template_id: str) -> HttpResponse:
                 actor=request.user,
                 template=template,
                 entries=entries.entries(),
+                attachments_folder=entries.attachments_folder(),
                 request=request,
                 **form.cleaned_data,
             )

@@ -19,6 +19,7 @@ from django.http import Http404, QueryDict
 from django.http.multipartparser import MultiPartParser
 from django.urls import Resolver404, resolve
 from django.utils.datastructures import MultiValueDict
+from django.utils.module_loading import import_string
 
 from kundportal.documents.access import FolderAccessForUser, get_folder_for_user
 from kundportal.documents.services import UploadTooLarge, VersionWriter
@@ -27,13 +28,23 @@ from kundportal.documents.services import UploadTooLarge, VersionWriter
 # (ninja names a path after its first operation).
 UPLOAD_ROUTES = {"folder_upload", "list_documents"}
 
+# Upload routes of other apps, whose folder the URL does not name: the function (dotted path) that finds it,
+# called as resolver(request, url_name, url_kwargs) and answering 404/403 as its view would.
+FOLDER_RESOLVERS = {
+    "thread_create": "kundportal.messaging.attachments.upload_folder_for_route",
+    "thread_reply": "kundportal.messaging.attachments.upload_folder_for_route",
+    "thread_note": "kundportal.messaging.attachments.upload_folder_for_route",
+}
+
 
 def is_upload_route(request: Any) -> bool:
     try:
         match = resolve(request.path_info)
     except Resolver404:
         return False
-    return request.method == "POST" and match.url_name in UPLOAD_ROUTES
+    return request.method == "POST" and (
+        match.url_name in UPLOAD_ROUTES or match.url_name in FOLDER_RESOLVERS
+    )
 
 
 class KeepFileNameParser(MultiPartParser):
@@ -53,12 +64,16 @@ def upload_folder(request: Any) -> FolderAccessForUser | None:
         match = resolve(request.path_info)
     except Resolver404:
         return None
-    if request.method != "POST" or match.url_name not in UPLOAD_ROUTES:
+    resolver = FOLDER_RESOLVERS.get(match.url_name or "")
+    if request.method != "POST" or (match.url_name not in UPLOAD_ROUTES and resolver is None):
         return None
     if not request.user.is_authenticated:
         # Never fall back to Django's temporary files here: that would put plaintext on disk.
         raise Http404
-    folder = get_folder_for_user(request.user, match.kwargs["folder_id"], write=True)
+    if resolver is not None:
+        folder = import_string(resolver)(request, match.url_name, match.kwargs)
+    else:
+        folder = get_folder_for_user(request.user, match.kwargs["folder_id"], write=True)
     request.kundportal_upload_folder = folder
     return folder
 

@@ -15,6 +15,7 @@ from kundportal.documents import pages, services
 from kundportal.documents.access import get_document_for_user, get_folder_for_user, get_version_for_user
 from kundportal.documents.downloads import version_response
 from kundportal.documents.zips import folder_zip_response
+from kundportal.messaging.listing import object_threads
 from kundportal.organisations.access import get_organisation_for_user
 from kundportal.organisations.models import Organisation
 
@@ -75,6 +76,14 @@ def folder_upload(request: HttpRequest, folder_id: str) -> HttpResponse:
 def document_detail(request: HttpRequest, document_id: str) -> HttpResponse:
     document, folder = get_document_for_user(request.user, document_id)
     context = pages.document_context(document, folder, request.GET.get("version"))
+    context.update(
+        object_threads(
+            request.user,
+            document=document,
+            can_start=folder.organisation.can_write,
+            start={"document": document.pk},
+        )
+    )
     return render(request, "documents/document.html", context)
 
 

@@ -1,31 +1,27 @@
 """What customers do with an offer: see it (recorded once), accept it (a request for their account
-managers, who are emailed once), or dismiss it (never shown to them again). Pages and API call these; who
+managers, who are notified once and emailed through the notification outbox), or dismiss it (never shown to them again). Pages and API call these; who
 may do what was decided before, in offers.access."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from kundportal.accounts.models import ProviderRole, User
 from kundportal.audit.models import Action
 from kundportal.audit.services import record_event
 from kundportal.commerce.services import clean_text
+from kundportal.messaging.models import Category
+from kundportal.messaging.notifications import notify
 from kundportal.offers.access import OfferAccess
 from kundportal.offers.models import Offer, OfferResponse
 from kundportal.organisations.access import is_provider_staff
 from kundportal.organisations.models import Organisation
-
-log = logging.getLogger("kundportal.offers")
 
 
 def mark_seen(*, user: User, organisation: Organisation, offers: Iterable[Offer]) -> None:
@@ -82,7 +78,7 @@ def accept_offer(
         target=offer.offer,
         request=request,
     )
-    transaction.on_commit(lambda: _send_acceptance_emails(response))
+    _notify_account_managers(response, actor)
     return response, True
 
 
@@ -100,7 +96,7 @@ def dismiss_offer(*, actor: User, offer: OfferAccess) -> OfferResponse:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The email to the account managers
+# Telling the account managers
 
 
 def _recipients(organisation: Organisation) -> list[User]:
@@ -111,28 +107,16 @@ def _recipients(organisation: Organisation) -> list[User]:
     return list(User.objects.filter(provider_role=ProviderRole.ADMIN, is_active=True))
 
 
-def _staff_link(offer: Offer) -> str:
-    """The offer's staff page, with its acceptances."""
-    return settings.BASE_URL + reverse("staff_offer_detail", kwargs={"offer_id": offer.pk})
-
-
-def _send_acceptance_emails(response: OfferResponse) -> None:
+def _notify_account_managers(response: OfferResponse, actor: User) -> None:
+    """A notification to each account manager, in this transaction; their email comes through the outbox
+    (messaging.delivery), batched with their other news and in their language. Their message is read on the
+    offer's page, not in the email."""
     offer, organisation = response.offer, response.organisation
-    for recipient in _recipients(organisation):
-        with translation.override(recipient.language or settings.LANGUAGE_CODE):
-            context = {
-                "title": offer.title,
-                "organisation": organisation.name,
-                "requester": response.user.display_name,
-                "message": response.message,
-                "link": _staff_link(offer),
-                "portal_name": settings.PORTAL_NAME,
-            }
-            subject = render_to_string("offers/email/accepted_subject.txt", context).strip()
-            body = render_to_string("offers/email/accepted_message.txt", context)
-        try:
-            EmailMessage(subject, body, to=[recipient.email]).send()
-        except Exception:
-            # The acceptance is stored and shown to staff with the offer: a mail server that is down must not
-            # turn the customer's acknowledged request into an error page.
-            log.exception("offer acceptance %s: the email to %s failed", response.pk, recipient.pk)
+    notify(
+        recipients=_recipients(organisation),
+        category=Category.OFFER_ACCEPTED,
+        organisation=organisation,
+        params={"organisation": organisation.name, "offer": offer.title, "person": actor.display_name},
+        url=reverse("staff_offer_detail", kwargs={"offer_id": offer.pk}),
+        actor=actor,
+    )

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
+from kundportal.messaging.listing import object_threads
 from kundportal.offers import images, services
 from kundportal.offers.forms import OfferForm, TargetForm, report
 from kundportal.offers.models import Offer, OfferImage, OfferStatus
@@ -222,6 +223,7 @@ def offer_detail(request: HttpRequest, offer_id: str) -> HttpResponse:
         "expired": offer.ends_on < timezone.localdate(),
         "products": offer.products.order_by("name"),
         "categories": offer.categories.order_by("name"),
+        **object_threads(request.user, offer=offer, can_start=True, start={"offer": offer.pk}),
     }
     return render(request, "offers/staff/detail.html", context)
 

@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kundportal.messaging.listing import object_threads
 from kundportal.offers import responses
 from kundportal.offers.access import (
     get_offer_for_user,
@@ -94,6 +95,15 @@ def offer_detail(request: HttpRequest, offer_id: str) -> HttpResponse:
         "organisation": organisation,
         "facts": explain(offer, organisation) if organisation is not None else [],
     }
+    if organisation is not None:
+        context.update(
+            object_threads(
+                request.user,
+                offer=offer,
+                can_start=found.access.can_write,
+                start={"offer": offer.pk, "organisation": organisation.pk},
+            )
+        )
     return render(request, "offers/detail.html", context)
 
 

@@ -49,6 +49,11 @@ def _offer(page: Any, title: str) -> Any:
 def test_a_customer_opts_in_sees_why_accepts_and_withdraws(
     new_page: Any, viewport: Any, offers: dict[str, Any], account_manager: Any, mailoutbox: Any
 ) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kundportal.messaging.delivery import send_due
     from kundportal.offers.models import OfferResponse
     from kundportal.privacy.models import Consent
 
@@ -84,6 +89,8 @@ def test_a_customer_opts_in_sees_why_accepts_and_withdraws(
     assert "You accepted this offer on" in _offer(page, "Tablet for artists").inner_text()
     accepted = OfferResponse.objects.get(offer=offers["targeted"])
     assert accepted.message == "Could you show it to us on Friday?"
+    # The account manager's email comes through the notification outbox, once the batch is due.
+    send_due(now=timezone.now() + timedelta(hours=1))
     assert [m.to for m in mailoutbox] == [[account_manager.email]]
 
     # The overview shows the offers too, calmly, with a way to all of them.

@@ -53,6 +53,20 @@ def test_it_creates_demo_data_idempotently_and_prints_the_logins():
 
 
 @pytest.mark.django_db
+def test_the_demo_has_a_conversation_with_an_internal_note_that_its_customer_cannot_see():
+    from kundportal.messaging.access import visible_messages
+    from kundportal.messaging.models import Message, Thread
+
+    call_command("demo", stdout=io.StringIO())
+    call_command("demo", stdout=io.StringIO())
+    thread = Thread.objects.get()
+    assert Message.objects.filter(thread=thread).count() == 3
+    customer = User.objects.get(email="anna@nordbygg.example")
+    assert [m.internal for m in visible_messages(customer, thread)] == [False, False]
+    assert customer.thread_inboxes.get().unread == 1
+
+
+@pytest.mark.django_db
 def test_it_adds_no_demo_data_to_a_portal_in_use(provider_admin):
     out = io.StringIO()
     call_command("demo", "--first-run", stdout=out)

@@ -107,8 +107,8 @@ def test_it_lists_templates_with_folders_and_use(api_client, provider_admin, org
         ("Projects", False, 1),
     ]
     assert body[1]["entries"] == [
-        {"name": "Plans", "access": "read_write", "position": 0},
-        {"name": "Contracts", "access": "read_only", "position": 1},
+        {"name": "Plans", "access": "read_write", "position": 0, "message_attachments": False},
+        {"name": "Contracts", "access": "read_only", "position": 1, "message_attachments": False},
     ]
     one = api_client(provider_admin).get(f"/api/v1/folder-templates/{projects.pk}").json()
     assert one == body[1]
@@ -136,7 +136,9 @@ def test_it_replaces_a_template(api_client, provider_admin, organisation, projec
     body = {"name": "Projects v2", "entries": [{"name": "Contracts", "access": "internal"}]}
     response = api_client(provider_admin).put(f"/api/v1/folder-templates/{projects.pk}", body, **JSON)
     assert response.status_code == 200, response.content
-    assert response.json()["entries"] == [{"name": "Contracts", "access": "internal", "position": 0}]
+    assert response.json()["entries"] == [
+        {"name": "Contracts", "access": "internal", "position": 0, "message_attachments": False}
+    ]
     # The customer's folders are theirs: changing the template changes none of them.
     assert sorted(Folder.objects.filter(organisation=organisation).values_list("name", "access")) == [
         ("Contracts", "read_only"),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from kundportal.commerce.tests.factories import make_interest
 from kundportal.customers.models import CustomerInterest
+from kundportal.messaging.delivery import send_due
 from kundportal.offers.models import OfferResponse
 from kundportal.offers.targeting import Target
 from kundportal.offers.tests.customer_offers import make_offer
@@ -70,6 +73,7 @@ def test_accepting_twice_repeats_nothing(
     with django_capture_on_commit_callbacks(execute=True):
         second = client.post(url, {}, content_type="application/json")
     assert second.json()["new"] is False and second.json()["accepted_at"] == first.json()["accepted_at"]
+    send_due(now=timezone.now() + timedelta(hours=1))
     assert len(mailoutbox) == 1 and mailoutbox[0].to == [account_manager.email]
 
 

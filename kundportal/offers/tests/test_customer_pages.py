@@ -16,6 +16,8 @@ from django.utils import timezone
 from kundportal.audit.models import Action, AuditEvent
 from kundportal.commerce.tests.factories import make_interest, make_product
 from kundportal.customers.models import CustomerInterest
+from kundportal.messaging.delivery import send_due
+from kundportal.messaging.models import Notification
 from kundportal.offers.models import OfferResponse
 from kundportal.offers.targeting import Target
 from kundportal.offers.tests.customer_offers import consent, make_offer
@@ -203,14 +205,19 @@ def test_accepting_asks_the_account_manager_once(
     response_row = OfferResponse.objects.get(offer=for_all, user=customer_member)
     assert response_row.accepted_at is not None and response_row.message == "Please call me on Monday."
     assert response_row.organisation.name == "Acme AB"
+    # The account manager is notified; the email comes through the notification outbox, after batching.
+    assert Notification.objects.filter(recipient=account_manager, category="offer_accepted").count() == 1
+    send_due(now=timezone.now() + timedelta(hours=1))
     assert [m.to for m in mailoutbox] == [[account_manager.email]]
-    assert "Free delivery" in mailoutbox[0].subject and "Please call me on Monday." in mailoutbox[0].body
+    assert "Free delivery" in mailoutbox[0].subject and "Acme AB" in mailoutbox[0].subject
     assert f"/offers/manage/{for_all.pk}/" in mailoutbox[0].body  # the staff page with the acceptances
+    assert "Please call me on Monday." not in mailoutbox[0].body  # read on the offer's page, not in email
     assert AuditEvent.objects.filter(action=Action.OFFER_ACCEPTED).count() == 1
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/offers/{for_all.pk}/accept/", {"message": "Again"}, follow=True)
     assert "You accepted this offer already" in response.content.decode()
+    send_due(now=timezone.now() + timedelta(hours=2))
     assert len(mailoutbox) == 1
     assert AuditEvent.objects.filter(action=Action.OFFER_ACCEPTED).count() == 1
     assert (
@@ -225,6 +232,7 @@ def test_a_customer_nobody_looks_after_reaches_the_provider_admins(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         login(outsider).post(f"/offers/{for_all.pk}/accept/")
+    send_due(now=timezone.now() + timedelta(hours=1))
     assert [m.to for m in mailoutbox] == [[provider_admin.email]]
 
 

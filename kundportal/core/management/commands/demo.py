@@ -109,3 +109,6 @@ class Command(BaseCommand):
 
                 contacts = [self._user(email, name, password) for email, name, _role in people[:2]]
                 create_demo_commerce(manager=manager, organisation=organisation, people=contacts)
+                from kundportal.messaging.demo import create_demo_conversations
+
+                create_demo_conversations(manager=manager, organisation=organisation, people=contacts)
