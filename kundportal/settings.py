@@ -6,6 +6,7 @@ certificate), HTTPS, debug off. See the README for every variable.
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 from django.utils.csp import CSP
@@ -184,7 +185,10 @@ if env_str("KUNDPORTAL_MASTER_KEY_FILE") and not MASTER_KEY_FILE.is_file():
 
 # Background tasks
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-PERIODIC_TASKS = [
+# How often the worker looks for notification emails that are due (messaging.tasks.send_due_emails).
+EMAIL_TICK_SECONDS = env_int("KUNDPORTAL_EMAIL_TICK_SECONDS", 60, minimum=5)
+# Entries are task paths, queued every PERIODIC_TASK_SECONDS, or (path, seconds) for their own interval.
+PERIODIC_TASKS: list[str | tuple[str, int]] = [
     "kundportal.documents.tasks.purge_trash",
     "kundportal.documents.tasks.sweep_orphans",
     "kundportal.customers.tasks.recompute_interests_nightly",  # does its work once a night
@@ -193,9 +197,14 @@ PERIODIC_TASKS = [
     "kundportal.imports.tasks.forget_expired_imports",
     "kundportal.offers.tasks.count_reach_nightly",  # does its work once a night
     "kundportal.recommendations.tasks.recompute_all_nightly",  # does its work once a night
+    "kundportal.audit.tasks.seal_audit_events",
+    "kundportal.audit.tasks.purge_expired_audit_events",
+    "kundportal.audit.tasks.verify_audit_chain_nightly",  # does its work once a night
+    "kundportal.privacy.tasks.expire_exports",
+    ("kundportal.messaging.tasks.send_due_emails", EMAIL_TICK_SECONDS),
 ]
 # Functions returning the blob names other apps keep in the documents' storage: the orphan sweep keeps them.
-BLOB_NAME_SOURCES = ["kundportal.offers.images.blob_names"]
+BLOB_NAME_SOURCES = ["kundportal.offers.images.blob_names", "kundportal.privacy.exports.blob_names"]
 PERIODIC_TASK_SECONDS = env_int("KUNDPORTAL_PERIODIC_TASK_SECONDS", 3600, minimum=60)
 
 # Email
@@ -204,6 +213,14 @@ EMAIL_URL = env_str("EMAIL_URL", "smtp://localhost:25")
 globals().update(email_settings(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env_str("KUNDPORTAL_FROM_EMAIL", "Kundportal <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Notifications arriving within this many seconds of the first one go out as one email.
+EMAIL_BATCH_SECONDS = env_int("KUNDPORTAL_EMAIL_BATCH_SECONDS", 180, minimum=0)
+# When the daily digests go out, in TIME_ZONE (HH:MM).
+EMAIL_DIGEST_TIME = env_str("KUNDPORTAL_EMAIL_DIGEST_TIME", "07:00")
+try:
+    _digest_time = datetime.time.fromisoformat(EMAIL_DIGEST_TIME)
+except ValueError:
+    raise ConfigError("KUNDPORTAL_EMAIL_DIGEST_TIME", f"expected HH:MM, got {EMAIL_DIGEST_TIME!r}") from None
 
 # Accounts
 AUTH_USER_MODEL = "accounts.User"
@@ -261,6 +278,12 @@ MAX_UPLOAD_BYTES = env_int("KUNDPORTAL_MAX_UPLOAD_MB", 5120, minimum=1) * 1024 *
 TRASH_RETENTION_DAYS = env_int("KUNDPORTAL_TRASH_DAYS", 30, minimum=1)
 # Uploads are encrypted as they arrive (documents.uploads.EncryptingUploadHandler): no plaintext temp files.
 FILE_UPLOAD_HANDLERS = ["kundportal.documents.uploads.EncryptingUploadHandler"]
+
+# Audit log: entries older than this are deleted (the hash chain is anchored so it still verifies).
+AUDIT_RETENTION_DAYS = env_int("KUNDPORTAL_AUDIT_RETENTION_DAYS", 730, minimum=30)
+
+# Privacy: a "download my data" ZIP stays downloadable (stored encrypted) this long, then it is deleted.
+DATA_EXPORT_HOURS = env_int("KUNDPORTAL_DATA_EXPORT_HOURS", 72, minimum=1)
 
 # Sessions: an idle timeout and an absolute lifetime (SessionLifetimeMiddleware enforces both).
 SESSION_IDLE_SECONDS = env_int("KUNDPORTAL_SESSION_IDLE_MINUTES", 120, minimum=1) * 60

@@ -131,7 +131,47 @@ def acme(organisation, customer_admin, customer_member, customer_viewer, account
         accepted_at=timezone.now(),
         message="Call me",
     )
+    # Messaging: a conversation about the drawing, with a reply and an internal note (with a file).
+    from kundportal.messaging.attachments import IncomingFile
+    from kundportal.messaging.threads import post_message, start_thread
+
+    thread = start_thread(
+        actor=customer_member, organisation=organisation, subject="Matrix", body="Question", document=document
+    )
+    post_message(
+        actor=account_manager,
+        thread=thread,
+        body="Note",
+        internal=True,
+        files=[IncomingFile(name="note.txt", stream=io.BytesIO(b"internal"))],
+    )
+    # Notifications: one of Mia's (only she may open or mark it).
+    from kundportal.messaging.models import Notification
+
+    notification = Notification.objects.create(
+        recipient=customer_member, organisation=organisation, category="document", url="/documents/"
+    )
+    # Privacy (issue 7): Mia's data export, a waiting erasure of Acme, a purpose the provider configured.
+    from kundportal.privacy.models import ConfiguredPurpose, DataExport, ErasureRecord
+
+    export = DataExport.objects.create(user=customer_member, requested_by=customer_member)
+    erasure = ErasureRecord.objects.create(
+        kind="organisation",
+        status="awaiting_approval",
+        organisation=organisation,
+        requested_by_role="customer admin",
+    )
+    purpose = ConfiguredPurpose.objects.create(
+        key="matrix",
+        **{f"{field}_{lang}": "Matrix" for field in ("title", "wording") for lang in ("en", "sv", "de")},
+    )
     return {
+        "export_id": export.pk,
+        "record_id": erasure.pk,
+        "person_id": customer_member.pk,
+        "purpose_id": purpose.pk,
+        "notification_id": notification.pk,
+        "thread_id": thread.pk,
         "offer_id": offer.pk,
         "response_id": acceptance.pk,
         "purpose": "personalised_offers",
@@ -215,6 +255,18 @@ def snapshot() -> dict:
         **customer_data_snapshot(),
         **interests_snapshot(),
         **offers_snapshot(),
+        **messaging_snapshot(),
+    }
+
+
+def messaging_snapshot() -> dict:
+    """Marking a thread read is left out: it is each user's own state, as dismissing an offer is."""
+    from kundportal.messaging.models import Message, MessageAttachment, Thread
+
+    return {
+        "threads": list(Thread.objects.values_list("pk", "subject", "closed_at", "last_message_at")),
+        "messages": list(Message.objects.values_list("pk", "body", "internal")),
+        "message_attachments": list(MessageAttachment.objects.values_list("pk", "version_id")),
     }
 
 

@@ -13,6 +13,7 @@ from kundportal.accounts.access import get_api_token_for_user
 from kundportal.accounts.models import User
 from kundportal.core.schemas import InputSchema
 from kundportal.organisations.models import Membership
+from kundportal.privacy.api import ERASE_ME_DESCRIPTION, ERASE_ME_RESPONSES, PrivacyErasureIn, erase_me
 
 router = Router(tags=["accounts"])
 
@@ -87,6 +88,17 @@ def update_me(request: HttpRequest, payload: ProfileIn) -> dict[str, object]:
         language=user.language if payload.language is None else payload.language,
     )
     return _me(user)
+
+
+@router.delete(
+    "/me",
+    response=ERASE_ME_RESPONSES,
+    summary="Delete your account and your personal data",
+    description=ERASE_ME_DESCRIPTION,
+)
+def delete_me(request: HttpRequest, data: PrivacyErasureIn) -> Status:
+    """The privacy centre's erasure (privacy.api.erase_me), routed here beside GET and PATCH /me."""
+    return erase_me(request, data)
 
 
 @router.get("/tokens", response=list[TokenOut], summary="Your active API tokens")

@@ -19,6 +19,8 @@ from ninja.pagination import paginate
 from pydantic import Field
 
 from kundportal.accounts.models import User
+from kundportal.audit.models import Action
+from kundportal.audit.services import record_event
 from kundportal.commerce import invoices, services
 from kundportal.commerce.access import (
     get_order_for_reorder,
@@ -31,7 +33,7 @@ from kundportal.commerce.models import Order, Product
 from kundportal.commerce.services import MAX_LINES, LineData
 from kundportal.core.pagination import BoundedLimitOffsetPagination
 from kundportal.core.schemas import InputSchema
-from kundportal.organisations.access import get_organisation_for_user
+from kundportal.organisations.access import get_organisation_for_user, is_provider_staff
 
 router = Router(tags=["orders"])
 router.add_router("", catalogue_router)
@@ -243,7 +245,16 @@ def orders_summary(request: HttpRequest, organisation_id: UUID | None = None) ->
 
 @router.get("/orders/{order_id}", response=OrderDetailOut)
 def get_order(request: HttpRequest, order_id: UUID) -> Order:
-    return _order(get_order_for_user(request.user, order_id))
+    order = get_order_for_user(request.user, order_id)
+    if is_provider_staff(request.user):  # staff access to customer data ("Who accessed my data")
+        record_event(
+            Action.ORDER_VIEWED,
+            actor=request.user,
+            organisation=order.organisation,
+            target=order,
+            request=request,
+        )
+    return _order(order)
 
 
 @router.post(

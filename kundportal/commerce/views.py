@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kundportal.accounts.models import User
+from kundportal.audit.models import Action
+from kundportal.audit.services import record_event
 from kundportal.commerce import invoices, services
 from kundportal.commerce.access import (
     can_reorder,
@@ -37,6 +39,7 @@ from kundportal.commerce.history import (
 )
 from kundportal.commerce.models import OrderStatus
 from kundportal.commerce.summary import summary_context
+from kundportal.messaging.listing import object_threads
 from kundportal.organisations.access import (
     OrganisationAccess,
     get_organisation_for_user,
@@ -96,6 +99,14 @@ def organisation_orders(request: HttpRequest, organisation_id: str) -> HttpRespo
 def order_detail(request: HttpRequest, order_id: str) -> HttpResponse:
     order = get_order_for_user(request.user, order_id)
     access = organisation_access(request.user, order.organisation)
+    if access.staff:  # staff access to customer data: the customer sees it under "Who accessed my data"
+        record_event(
+            Action.ORDER_VIEWED,
+            actor=request.user,
+            organisation=order.organisation,
+            target=order,
+            request=request,
+        )
     context = {
         "order": order,
         "access": access,
@@ -106,6 +117,7 @@ def order_detail(request: HttpRequest, order_id: str) -> HttpResponse:
         "status_form": StatusForm(current=order.status) if access.staff else None,
         "can_invoice": access.staff and order.invoice_id is None and order.can_become(OrderStatus.INVOICED),
         "reorders": order.reorder_requests.select_related("requested_by") if access.staff else [],
+        **object_threads(request.user, order=order, can_start=access.can_write, start={"order": order.pk}),
     }
     return render(request, "commerce/order_detail.html", context)
 

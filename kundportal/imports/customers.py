@@ -70,6 +70,7 @@ class CustomerImporter(Importer):
         report = table.new_report()
         plan = CustomerPlan(report=report)
         rows = self._read(table, plan, progress)
+        self._skip_do_not_contact(rows, report)
         existing = self._existing([row.external_id for row in rows])
         addresses = self._default_addresses([profile.organisation_id for profile in existing.values()])
         new_names: dict[str, int] = {}
@@ -211,6 +212,19 @@ class CustomerImporter(Importer):
             namesakes = Organisation.objects.filter(name__in=chunk, profile__external_id__isnull=True)
             for name in namesakes.values_list("name", flat=True).distinct():
                 report.notice(new_names[name], "name", "name_exists", value=name)
+
+    @staticmethod
+    def _skip_do_not_contact(rows: list[CustomerRow], report: Any) -> None:
+        """An address whose owner asked never to be contacted again (privacy.erasure) is not imported: the
+        row's email is left out (an existing customer keeps the one they have), with a notice."""
+        from kundportal.privacy.erasure import do_not_contact_among
+
+        for chunk in chunked([row for row in rows if row.profile.get("email")]):
+            refused = do_not_contact_among(row.profile["email"] for row in chunk)
+            for row in chunk:
+                if row.profile["email"] in refused:
+                    del row.profile["email"]
+                    report.notice(row.number, "email", "do_not_contact")
 
     # --- applying -----------------------------------------------------------------------------------------
 

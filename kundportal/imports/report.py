@@ -89,6 +89,10 @@ MESSAGES: dict[str, Promise] = {
     "no_lines": _("An order needs at least one line with a SKU."),
     # notices: shown, never blocking
     "unused_column": _("The column “%(name)s” is not used by this import."),
+    "do_not_contact": _(
+        "This email address is on the do-not-contact list (the person asked not to be contacted again): "
+        "it is not imported."
+    ),
     "name_exists": _(
         "A customer called “%(value)s” exists already without an external id: this row creates another one."
     ),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +27,8 @@ from kundportal.imports.parsers import CONTROL, Table, decode, read_csv
 from kundportal.imports.products import ProductImporter
 from kundportal.imports.progress import NO_PROGRESS, Progress
 from kundportal.imports.report import Report, refuse
+from kundportal.messaging.models import Category
+from kundportal.messaging.notifications import notify
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -188,12 +191,33 @@ def apply_batch(
         batch.applied_at = timezone.now() if report.ok else None
         batch.forget_content()
         batch.save(update_fields=["report", "status", "applied_at", "content_encrypted"])
+        if queued:  # the admin is not watching a page for this one: tell them it is done
+            _notify_finished(batch, actor, ok=report.ok)
     return report
+
+
+def _notify_finished(batch: ImportBatch, recipient: User | None, *, ok: bool) -> None:
+    if recipient is None:
+        return
+    notify(
+        recipients=[recipient],
+        category=Category.JOB_FINISHED,
+        organisation=None,
+        params={"job": "import", "kind": batch.kind, "file": batch.file_name, "ok": ok},
+        url=reverse("import_preview", kwargs={"batch_id": batch.pk}),
+    )
 
 
 def fail_batch(batch_id: object) -> None:
     """A background apply that crashed: nothing was applied (its transaction rolled back); it can be retried."""
-    ImportBatch.objects.filter(pk=batch_id, status=BatchStatus.QUEUED).update(status=BatchStatus.FAILED)
+    with transaction.atomic():
+        failed = ImportBatch.objects.select_related("created_by").filter(
+            pk=batch_id, status=BatchStatus.QUEUED
+        )
+        batch = failed.select_for_update(of=("self",)).first()
+        if batch is not None:
+            failed.update(status=BatchStatus.FAILED)
+            _notify_finished(batch, batch.created_by, ok=False)
 
 
 @transaction.atomic

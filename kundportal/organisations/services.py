@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from kundportal.accounts.models import ProviderRole, User
 from kundportal.audit.models import Action
 from kundportal.audit.services import record_event
+from kundportal.messaging.models import Category
+from kundportal.messaging.notifications import notify
 from kundportal.organisations.access import OrganisationAccess, is_provider_admin, is_provider_staff
 from kundportal.organisations.models import (
     CustomerRole,
@@ -131,6 +133,16 @@ def _create_invitation(
         validate_email(email)
     except ValidationError:
         raise ValidationError({"email": _("Enter a valid email address.")}) from None
+    from kundportal.privacy.erasure import is_do_not_contact  # privacy builds on organisations
+
+    if is_do_not_contact(email):
+        raise ValidationError(
+            {
+                "email": _(
+                    "This person asked not to be contacted again (do-not-contact list): they cannot be invited."
+                )
+            }
+        )
     token, token_hash = Invitation.new_token()
     organisation = fields.get("organisation")
     pending = Invitation.objects.pending().filter(email=email, organisation=organisation)
@@ -262,7 +274,27 @@ def accept_invitation(
         target=invitation,
         request=request,
     )
+    _notify_invitation_accepted(invitation, user)
     return user
+
+
+def _notify_invitation_accepted(invitation: Invitation, user: User) -> None:
+    """The inviter and the organisation's account managers hear that the person has arrived."""
+    organisation = invitation.organisation
+    recipients = [invitation.invited_by] if invitation.invited_by else []
+    if organisation is not None:
+        recipients += list(organisation.account_managers.all())
+        url = reverse("organisation_detail", kwargs={"organisation_id": organisation.pk})
+    else:
+        url = reverse("staff_list")
+    notify(
+        recipients=recipients,
+        category=Category.INVITATION_ACCEPTED,
+        organisation=organisation,
+        params={"person": user.display_name, "organisation": organisation.name if organisation else ""},
+        url=url,
+        actor=user,
+    )
 
 
 @transaction.atomic

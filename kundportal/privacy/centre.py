@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from kundportal.privacy.models import Consent
-from kundportal.privacy.purposes import PURPOSES, Purpose
+from kundportal.privacy.purposes import Purpose, all_purposes
 from kundportal.privacy.services import consent_history, latest_consent
 
 if TYPE_CHECKING:
@@ -36,10 +36,11 @@ class ConsentState:
 @dataclass(frozen=True)
 class HistoryEntry:
     consent: Consent
+    purposes: dict[str, Purpose]  # every purpose, inactive configured ones too, to name old decisions
 
     @property
     def title(self) -> str:
-        purpose = PURPOSES.get(self.consent.purpose)
+        purpose = self.purposes.get(self.consent.purpose)
         return str(purpose.title) if purpose else self.consent.purpose
 
     @property
@@ -59,18 +60,20 @@ HISTORY_LIMIT = 200
 
 
 def consent_overview(user: User) -> ConsentOverview:
-    """Every purpose with the user's current state, and their decisions newest first: one query (the
-    latest decision per purpose is the first of its kind in the history)."""
+    """Every purpose (built in and configured) with the user's current state, and their decisions newest
+    first: three queries (the latest decision per purpose is the first of its kind in the history)."""
+    known = all_purposes(include_inactive=True)
+    active = all_purposes()
     history = list(consent_history(user).select_related("recorded_by")[:HISTORY_LIMIT])
     latest: dict[str, Consent] = {}
     for consent in history:
         latest.setdefault(consent.purpose, consent)
     if len(history) == HISTORY_LIMIT:
         # A long history may hide an older purpose's latest decision below the limit.
-        for key, purpose in PURPOSES.items():
+        for key, purpose in active.items():
             if key not in latest and (found := latest_consent(user, purpose)) is not None:
                 latest[key] = found
     return ConsentOverview(
-        states=[ConsentState(purpose=purpose, latest=latest.get(key)) for key, purpose in PURPOSES.items()],
-        history=[HistoryEntry(consent) for consent in history],
+        states=[ConsentState(purpose=purpose, latest=latest.get(key)) for key, purpose in active.items()],
+        history=[HistoryEntry(consent, known) for consent in history],
     )

@@ -15,17 +15,18 @@ from django.utils.translation import gettext as _
 from kundportal.audit.models import Action
 from kundportal.audit.services import record_event
 from kundportal.privacy.models import Consent, ConsentSource
-from kundportal.privacy.purposes import PURPOSES, Purpose
+from kundportal.privacy.purposes import Purpose, find_purpose
 
 if TYPE_CHECKING:
     from kundportal.accounts.models import User
 
 
 def purpose_of(key: str) -> Purpose:
-    try:
-        return PURPOSES[key]
-    except KeyError:
-        raise ValidationError({"purpose": _("There is no such purpose.")}) from None
+    """A built-in purpose, or an active one the provider configured."""
+    purpose = find_purpose(key)
+    if purpose is None:
+        raise ValidationError({"purpose": _("There is no such purpose.")})
+    return purpose
 
 
 def latest_consent(user: User, purpose: Purpose) -> Consent | None:
