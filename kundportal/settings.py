@@ -201,6 +201,7 @@ PERIODIC_TASKS: list[str | tuple[str, int]] = [
     "kundportal.audit.tasks.purge_expired_audit_events",
     "kundportal.audit.tasks.verify_audit_chain_nightly",  # does its work once a night
     "kundportal.privacy.tasks.expire_exports",
+    "kundportal.privacy.tasks.apply_retention",
     ("kundportal.messaging.tasks.send_due_emails", EMAIL_TICK_SECONDS),
 ]
 # Functions returning the blob names other apps keep in the documents' storage: the orphan sweep keeps them.
@@ -284,6 +285,11 @@ AUDIT_RETENTION_DAYS = env_int("KUNDPORTAL_AUDIT_RETENTION_DAYS", 730, minimum=3
 
 # Privacy: a "download my data" ZIP stays downloadable (stored encrypted) this long, then it is deleted.
 DATA_EXPORT_HOURS = env_int("KUNDPORTAL_DATA_EXPORT_HOURS", 72, minimum=1)
+# Retention rules (privacy.retention, applied by a periodic task): unused invitations (they hold an email address),
+# notifications already read, and the record of emails sent (address and subject).
+INVITATION_RETENTION_DAYS = env_int("KUNDPORTAL_INVITATION_RETENTION_DAYS", 90, minimum=1)
+NOTIFICATION_RETENTION_DAYS = env_int("KUNDPORTAL_NOTIFICATION_RETENTION_DAYS", 365, minimum=7)
+EMAIL_LOG_RETENTION_DAYS = env_int("KUNDPORTAL_EMAIL_LOG_RETENTION_DAYS", 90, minimum=7)
 
 # Sessions: an idle timeout and an absolute lifetime (SessionLifetimeMiddleware enforces both).
 SESSION_IDLE_SECONDS = env_int("KUNDPORTAL_SESSION_IDLE_MINUTES", 120, minimum=1) * 60

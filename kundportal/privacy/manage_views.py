@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from kundportal.accounts.models import User
 from kundportal.organisations.access import parse_uuid, require_provider_admin
 from kundportal.organisations.models import Organisation
-from kundportal.privacy import exports, provider
+from kundportal.privacy import exports, provider, retention
 from kundportal.privacy.forms import (
     ConfiguredPurposeForm,
     ConfirmByTypingForm,
@@ -217,7 +217,11 @@ def erase_organisation_on_behalf(request: HttpRequest, organisation_id: str) -> 
 @login_required
 def records(request: HttpRequest) -> HttpResponse:
     _admin(request)
-    context = {"records": provider.records_of_processing(), "purposes": provider.consent_purposes()}
+    context = {
+        "records": provider.records_of_processing(),
+        "purposes": provider.consent_purposes(),
+        "retention_rules": [rule.describe() for rule in retention.RULES],
+    }
     return render(request, "privacy/records.html", context)
 
 

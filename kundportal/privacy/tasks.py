@@ -18,3 +18,11 @@ def build_export(export_id: str) -> str:
 def expire_exports() -> int:
     """Periodic: delete the ZIPs whose download time is over."""
     return exports.expire_exports()
+
+
+@task
+def apply_retention() -> dict[str, int]:
+    """Periodic: delete unused invitations, read notifications and the email log after their periods."""
+    from kundportal.privacy.retention import apply_retention as apply
+
+    return apply()
