@@ -21,7 +21,7 @@ from kundportal.core.pagination import BoundedLimitOffsetPagination
 from kundportal.core.schemas import InputSchema
 from kundportal.organisations.access import get_organisation_for_user, is_provider_admin
 from kundportal.organisations.models import CustomerRole
-from kundportal.privacy import exports
+from kundportal.privacy import erasure, exports
 from kundportal.privacy.accesses import Access, accesses_for
 from kundportal.privacy.centre import ConsentState, HistoryEntry, consent_overview
 from kundportal.privacy.forms import Throttled, check_reauthentication
@@ -279,8 +279,6 @@ ERASE_ME_DESCRIPTION = (
 
 
 def erase_me(request: HttpRequest, data: PrivacyErasureIn) -> Status:
-    from kundportal.privacy import erasure
-
     _reauthenticate(request, data.password)
     try:
         record = erasure.erase_user(
@@ -298,8 +296,6 @@ def erase_me(request: HttpRequest, data: PrivacyErasureIn) -> Status:
     description="200 when done; 202 when it waits for the provider's approval (open orders); 409 when refused.",
 )
 def erase_organisation(request: HttpRequest, organisation_id: UUID, data: PrivacyErasureIn) -> Status:
-    from kundportal.privacy import erasure
-
     access = get_organisation_for_user(request.user, organisation_id)
     if access.customer_role != CustomerRole.ADMIN and not is_provider_admin(request.user):
         raise PermissionDenied

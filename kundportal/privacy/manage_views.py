@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from kundportal.accounts.models import User
 from kundportal.organisations.access import parse_uuid, require_provider_admin
 from kundportal.organisations.models import Organisation
-from kundportal.privacy import exports, provider, retention
+from kundportal.privacy import erasure, exports, provider, retention
 from kundportal.privacy.forms import (
     ConfiguredPurposeForm,
     ConfirmByTypingForm,
@@ -40,12 +40,6 @@ FOUND = 10
 def _admin(request: HttpRequest) -> User:
     require_provider_admin(request.user)
     return request.user
-
-
-def _erasure() -> Any:
-    from kundportal.privacy import erasure
-
-    return erasure
 
 
 def _find(form: FindForm) -> tuple[list[User], list[Organisation]]:
@@ -117,7 +111,6 @@ def decide_erasure(request: HttpRequest, record_id: str) -> HttpResponse:
     if decision not in ("approve", "reject"):
         messages.error(request, _("Choose to approve or to reject."))
         return redirect("privacy_manage")
-    erasure = _erasure()
     try:
         erasure.decide_organisation_erasure(
             actor=admin, record=record, approve=decision == "approve", request=request
@@ -166,7 +159,6 @@ def erase_person_on_behalf(request: HttpRequest, person_id: str) -> HttpResponse
         raise Http404  # their own account: the privacy page, with the password
     form = ConfirmByTypingForm(request.POST or None, expected=person.email)
     if request.method == "POST" and form.is_valid():
-        erasure = _erasure()
         try:
             erasure.erase_user(
                 actor=admin, user=person, do_not_contact=form.cleaned_data["do_not_contact"], request=request
@@ -193,7 +185,6 @@ def erase_organisation_on_behalf(request: HttpRequest, organisation_id: str) -> 
         raise Http404
     form = ConfirmByTypingForm(request.POST or None, expected=organisation.name)
     if request.method == "POST" and form.is_valid():
-        erasure = _erasure()
         try:
             record = erasure.erase_organisation(
                 actor=admin,

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.utils.html import escape, linebreaks
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from kundportal.audit.models import Action
 from kundportal.audit.services import record_event
+from kundportal.messaging.markup import render_markdown
 from kundportal.organisations.access import require_provider_admin
 from kundportal.privacy import registry
 from kundportal.privacy.models import ConfiguredPurpose, Consent, PrivacyNotice
@@ -51,11 +51,7 @@ def default_notice_text() -> str:
 
 
 def render_notice(text: str) -> SafeString:
-    """The notice's Markdown as cleaned HTML (messaging.markup when it is there), else plain paragraphs."""
-    try:
-        from kundportal.messaging.markup import render_markdown
-    except ImportError:
-        return mark_safe(linebreaks(escape(text)))  # noqa: S308 - escaped first
+    """The notice's Markdown as cleaned HTML: the same renderer (and nh3 allow-list) as messages."""
     return mark_safe(render_markdown(text))  # noqa: S308 - render_markdown cleans its HTML (nh3)
 
 

@@ -27,7 +27,7 @@ from kundportal.accounts.models import User
 from kundportal.documents.downloads import protect
 from kundportal.organisations.access import get_organisation_for_user
 from kundportal.organisations.models import CustomerRole, Membership
-from kundportal.privacy import exports
+from kundportal.privacy import erasure, exports
 from kundportal.privacy.accesses import Access, accesses_for
 from kundportal.privacy.centre import consent_overview
 from kundportal.privacy.forms import ConsentForm, EraseAccountForm
@@ -179,16 +179,9 @@ def export_response(request: HttpRequest, export: DataExport) -> StreamingHttpRe
 # Delete my account, delete the organisation
 
 
-def _erasure() -> Any:
-    from kundportal.privacy import erasure
-
-    return erasure
-
-
 @login_required
 @require_POST
 def erase_account(request: HttpRequest) -> HttpResponse:
-    erasure = _erasure()
     user = request.user
     form = EraseAccountForm(request.POST, user=user, request=request)
     if form.is_valid():
@@ -216,7 +209,6 @@ def erase_account(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def erase_organisation(request: HttpRequest, organisation_id: str) -> HttpResponse:
-    erasure = _erasure()
     user = request.user
     access = get_organisation_for_user(user, organisation_id)
     if access.customer_role != CustomerRole.ADMIN:
