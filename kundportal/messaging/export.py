@@ -25,7 +25,8 @@ def export_lines(user: Any, found: ThreadAccess) -> Iterator[str]:
         heading = f"— {author}, {_when(message.created_at)}"
         if message.internal:
             heading += " · " + _("Internal note — customers cannot see this")
-        yield heading + "\n\n" + message.body + "\n"
+        body = message.body or _("This message was deleted when its author's account was erased.")
+        yield heading + "\n\n" + body + "\n"
         for attachment in message.attachments.all():
             yield _("Attached: %(name)s") % {"name": attachment.document.name} + "\n"
         yield "\n"

@@ -333,3 +333,14 @@ def test_the_dashboard_card_keeps_constant_queries(login, customer_member, custo
     assert _queries(client, reverse("dashboard")) == few
     html = client.get(reverse("dashboard")).content.decode()
     assert html.count('class="badge brand">1 unread') == 5
+
+
+def test_a_message_erased_with_its_author_shows_as_deleted_on_the_page_and_in_the_export(
+    login, thread, customer_admin
+):
+    Message.objects.filter(thread=thread).update(body="", body_html="", author=None)
+    client = login(customer_admin)
+    page = client.get(reverse("thread_detail", args=[thread.pk])).content.decode()
+    assert "This message was deleted when its author" in page
+    export = b"".join(client.get(reverse("thread_export", args=[thread.pk])).streaming_content).decode()
+    assert "This message was deleted when its author's account was erased." in export
