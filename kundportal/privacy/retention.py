@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.models import DBTaskResult
 
 from kundportal.messaging.models import EmailDelivery, EmailStatus, Notification
 from kundportal.organisations.models import Invitation
@@ -63,6 +64,13 @@ def purge_email_log(now: datetime) -> int:
     return old.delete()[0]
 
 
+def purge_task_results(now: datetime) -> int:
+    """Finished background task results (the worker queues the email task every minute; their arguments can
+    name people's ids)."""
+    before = now - timedelta(days=settings.TASK_RESULT_RETENTION_DAYS)
+    return DBTaskResult.objects.finished().filter(finished_at__lt=before).delete()[0]
+
+
 RULES = [
     Rule("trash", _("Documents in the trash are deleted for good"), "TRASH_RETENTION_DAYS", "days"),
     Rule("exports", _("Prepared data downloads are deleted"), "DATA_EXPORT_HOURS", "hours"),
@@ -92,6 +100,13 @@ RULES = [
         "EMAIL_LOG_RETENTION_DAYS",
         "days",
         purge_email_log,
+    ),
+    Rule(
+        "task_results",
+        _("Results of finished background tasks are deleted"),
+        "TASK_RESULT_RETENTION_DAYS",
+        "days",
+        purge_task_results,
     ),
 ]
 

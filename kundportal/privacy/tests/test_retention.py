@@ -77,3 +77,18 @@ def test_the_records_page_lists_every_rule_with_its_period(login, provider_admin
     for rule in RULES:
         assert rule.describe() in page
     assert "after 42 days" in page
+
+
+def test_finished_task_results_go_after_a_week_and_queued_ones_stay(settings):
+    from django_tasks_db.models import DBTaskResult
+
+    from kundportal.messaging.tasks import send_due_emails
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASK_RESULT_RETENTION_DAYS = 7
+    old, queued = send_due_emails.enqueue(), send_due_emails.enqueue()
+    DBTaskResult.objects.filter(pk=old.id).update(
+        status="SUCCESSFUL", finished_at=timezone.now() - timedelta(days=8)
+    )
+    assert apply_retention()["task_results"] == 1
+    assert [str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)] == [str(queued.id)]
