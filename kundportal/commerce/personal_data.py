@@ -22,7 +22,15 @@ from typing import Any
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from kundportal.privacy.registry import ErasureReport, ExportWriter, Source, Subject, not_personal, register
+from kundportal.privacy.registry import (
+    ErasureReport,
+    ExportWriter,
+    Source,
+    Subject,
+    erase_in_two_parts,
+    not_personal,
+    register,
+)
 from kundportal.privacy.subjects import exported_organisations, identifiers, rows, scrub, text_mentions
 
 KEPT_BY_LAW = (
@@ -177,13 +185,6 @@ def _erase_person(user: Any, report: ErasureReport) -> None:
     )
 
 
-def erase(subject: Subject, report: ErasureReport) -> None:
-    if subject.organisation is not None:
-        _erase_organisation(subject.organisation, report)
-    if subject.user is not None:
-        _erase_person(subject.user, report)
-
-
 register(
     Source(
         key="commerce",
@@ -196,7 +197,7 @@ register(
             "commerce.purchasetotal",
         ),
         export=export,
-        erase=erase,
+        erase=erase_in_two_parts(organisation=_erase_organisation, person=_erase_person),
         categories=_(
             "Orders, order lines, amounts, invoices (with name and billing address), re-order requests"
         ),

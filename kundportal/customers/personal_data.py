@@ -21,7 +21,15 @@ from typing import Any
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from kundportal.privacy.registry import ErasureReport, ExportWriter, Source, Subject, not_personal, register
+from kundportal.privacy.registry import (
+    ErasureReport,
+    ExportWriter,
+    Source,
+    Subject,
+    erase_in_two_parts,
+    not_personal,
+    register,
+)
 from kundportal.privacy.subjects import (
     ERASED_PERSON,
     exported_organisations,
@@ -220,13 +228,6 @@ def _scrub_person(user: Any, report: ErasureReport) -> None:
     report.count("customers.company_records", changed, anonymised=True)
 
 
-def erase(subject: Subject, report: ErasureReport) -> None:
-    if subject.organisation is not None:
-        _erase_organisation(subject.organisation, report)
-    if subject.user is not None:
-        _scrub_person(subject.user, report)
-
-
 register(
     Source(
         key="customers",
@@ -239,7 +240,7 @@ register(
             "customers.customerinterest",
         ),
         export=export,
-        erase=erase,
+        erase=erase_in_two_parts(organisation=_erase_organisation, person=_scrub_person),
         categories=_(
             "Contact details (email, phone), postal addresses, birth date (private customers, optional), payment "
             "methods (IBAN encrypted, card token and last four digits), interests, the history of changes"

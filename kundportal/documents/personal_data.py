@@ -23,7 +23,15 @@ from typing import Any
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from kundportal.privacy.registry import ErasureReport, ExportWriter, Source, Subject, not_personal, register
+from kundportal.privacy.registry import (
+    ErasureReport,
+    ExportWriter,
+    Source,
+    Subject,
+    erase_in_two_parts,
+    not_personal,
+    register,
+)
 from kundportal.privacy.subjects import exported_organisations, identifiers, json_safe, scrub, text_mentions
 
 
@@ -111,19 +119,12 @@ def _erase_person(user: Any, report: ErasureReport) -> None:
     report.count("documents.documents", changed, anonymised=True)
 
 
-def erase(subject: Subject, report: ErasureReport) -> None:
-    if subject.organisation is not None:
-        _erase_organisation(subject.organisation, report)
-    if subject.user is not None:
-        _erase_person(subject.user, report)
-
-
 register(
     Source(
         key="documents",
         models=("documents.folder", "documents.document", "documents.documentversion"),
         export=export,
-        erase=erase,
+        erase=erase_in_two_parts(organisation=_erase_organisation, person=_erase_person),
         categories=_("Files customers and staff share, their names, notes and who uploaded them"),
         purpose=_("Exchanging documents between the provider and the customer"),
         retention=_(

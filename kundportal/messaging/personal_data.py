@@ -24,7 +24,14 @@ from typing import Any
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from kundportal.privacy.registry import ErasureReport, ExportWriter, Source, Subject, register
+from kundportal.privacy.registry import (
+    ErasureReport,
+    ExportWriter,
+    Source,
+    Subject,
+    erase_in_two_parts,
+    register,
+)
 from kundportal.privacy.subjects import (
     exported_organisations,
     identifiers,
@@ -144,13 +151,6 @@ def _erase_person(user: Any, report: ErasureReport) -> None:
     EmailBounce.objects.filter(email__iexact=user.email).delete()
 
 
-def erase(subject: Subject, report: ErasureReport) -> None:
-    if subject.organisation is not None:
-        _erase_organisation(subject.organisation, report)
-    if subject.user is not None:
-        _erase_person(subject.user, report)
-
-
 register(
     Source(
         key="messaging",
@@ -166,7 +166,7 @@ register(
             "messaging.emailbounce",
         ),
         export=export,
-        erase=erase,
+        erase=erase_in_two_parts(organisation=_erase_organisation, person=_erase_person),
         categories=_(
             "Messages and their attachments, notifications, emails sent (address and subject), notification "
             "preferences, watched folders"

@@ -71,6 +71,23 @@ class Source:
     order: int = 100  # erasure order: lower first (things that point at others before what they point at)
 
 
+def erase_in_two_parts(
+    *,
+    organisation: Callable[[Organisation, ErasureReport], None],
+    person: Callable[[User, ErasureReport], None],
+) -> Callable[[Subject, ErasureReport], None]:
+    """A source's eraser made of its two halves: a subject's organisation first (when a whole organisation is
+    erased), then the person (when a person is, or with the organisation, its people)."""
+
+    def erase(subject: Subject, report: ErasureReport) -> None:
+        if subject.organisation is not None:
+            organisation(subject.organisation, report)
+        if subject.user is not None:
+            person(subject.user, report)
+
+    return erase
+
+
 SOURCES: dict[str, Source] = {}
 NOT_PERSONAL: dict[str, str] = {}
 
