@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pages import KUNDPORTAL, ROOT, clean_env, finish, machine, run, write_report
+from pages import KUNDPORTAL, ROOT, clean_env, finish, machine, run, run_json, write_report
 
 ACTIONS = [
     ("auth.login", 50),
@@ -339,8 +339,7 @@ def main() -> None:
     script = str(Path(__file__).resolve())
 
     def child(*arguments: object) -> dict[str, Any]:
-        output = run([sys.executable, script, *map(str, arguments)], env, str(arguments[0]))
-        return json.loads(output.strip().splitlines()[-1])
+        return run_json([sys.executable, script, *map(str, arguments)], env, str(arguments[0]))
 
     try:
         print(f"data dir {data}: migrate ...", file=sys.stderr)

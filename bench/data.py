@@ -45,7 +45,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pages import FIRST, FORM, KUNDPORTAL, LAST, PROVIDER_ADMIN, TRADE, clean_env, machine, run
+from pages import FIRST, FORM, KUNDPORTAL, LAST, PROVIDER_ADMIN, TRADE, clean_env, machine, run, run_json
 
 BIG_CUSTOMER = "Storkund AB"
 BIG_CUSTOMER_ADMIN = "inkop@storkund.example"
@@ -493,8 +493,7 @@ def prepare(data: Path, scale: float, *, demo: bool = True) -> dict[str, Any]:
     if demo:
         run([str(KUNDPORTAL), "demo"], env, "demo")
     print(f"  migrate and demo: {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    output = run([sys.executable, str(Path(__file__).resolve()), "_generate", str(scale)], env, "generate")
-    return json.loads(output.strip().splitlines()[-1])
+    return run_json([sys.executable, str(Path(__file__).resolve()), "_generate", str(scale)], env, "generate")
 
 
 def main() -> None:

@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pages import KUNDPORTAL, clean_env, finish, machine, run, write_report
+from pages import KUNDPORTAL, clean_env, finish, machine, run, run_json, write_report
 
 MIB = 1024 * 1024
 
@@ -222,17 +222,11 @@ def main() -> None:
         print(f"data dir {data}: migrate, {args.documents} documents of {args.mib} MiB ...", file=sys.stderr)
         run([KUNDPORTAL, "migrate", "--no-input"], env, "migrate")
         total = args.mib * MIB
-        setup_result = json.loads(
-            run([sys.executable, script, "_setup", str(args.documents), str(total)], env, "setup")
-            .strip()
-            .splitlines()[-1]
+        setup_result = run_json(
+            [sys.executable, script, "_setup", str(args.documents), str(total)], env, "setup"
         )
         print("building the export ...", file=sys.stderr)
-        result = json.loads(
-            run([sys.executable, script, "_build", setup_result["user"]], env, "build")
-            .strip()
-            .splitlines()[-1]
-        )
+        result = run_json([sys.executable, script, "_build", setup_result["user"]], env, "build")
         write_report("export", report(args, setup_result, result))
     finally:
         finish(work, keep=args.keep)

@@ -40,23 +40,17 @@ from data import BIG_CUSTOMER, COUNTRIES, STREETS, prepare
 from pages import (
     FIRST,
     FORM,
-    KUNDPORTAL,
     LAST,
     PROVIDER_ADMIN,
-    STARTED,
     TRADE,
-    Target,
     clean_env,
     finish,
     fmt,
-    login,
     machine,
-    measure,
     missing_text,
     normalise_sql,
-    p95,
-    run,
-    start,
+    run_json,
+    time_served,
     write_report,
 )
 
@@ -308,51 +302,6 @@ def count_queries() -> None:
 # ----------------------------------------------------------------------------------------------------
 
 
-def time_pages(
-    work: Path, env: dict[str, str], cases: list[dict], password: str, args: argparse.Namespace
-) -> list[dict]:
-    """One run: a fresh `serve --http --workers 1`, logins through the form, the cases timed round-robin."""
-    logs = work / "logs"
-    logs.mkdir(exist_ok=True)
-
-    def portal(chosen: list[int]) -> tuple[list[str], str]:
-        return [
-            str(KUNDPORTAL),
-            "serve",
-            "--http",
-            "--port",
-            str(chosen[0]),
-            "--workers",
-            "1",
-        ], f"http://127.0.0.1:{chosen[0]}"
-
-    server, _ports = start("kundportal-http", portal, 1, env, logs / "kundportal.log", "/healthz")
-    try:
-        timed_cases = [c for c in cases if not c["email"].startswith("bench-small")]  # in-process only
-        emails = {c["email"] for c in timed_cases}
-        sessions = {email: login(server.base, email, password, False) for email in emails}
-        targets = [
-            Target(
-                c["label"], c["who"], sessions[c["email"]], server.base + c["path"], c["texts"] or "</html>"
-            )
-            for c in timed_cases
-        ]
-        measure(targets, args.requests, args.warmup)
-        return [
-            {
-                "label": t.label,
-                "who": t.who,
-                "bytes": t.size,
-                "median": statistics.median(t.times),
-                "p95": p95(t.times),
-            }
-            for t in targets
-        ]
-    finally:
-        server.stop()
-        STARTED.remove(server)
-
-
 def seconds(pair_list: list[tuple[float, float]]) -> str:
     walls = [wall for wall, _cpu in pair_list]
     cpus = [cpu for _wall, cpu in pair_list]
@@ -470,20 +419,23 @@ def main() -> None:
         if not args.no_pages:
             # Pages first, on the generated data alone (the imports add customers and orders).
             print("query counts ...", file=sys.stderr)
-            queries = json.loads(
-                run([sys.executable, script, "_queries"], env, "query counts").strip().splitlines()[-1]
-            )
+            queries = run_json([sys.executable, script, "_queries"], env, "query counts")
             password = (data / "demo_password").read_text().strip()
             for number in range(1, args.runs + 1):
                 print(f"pages, run {number}/{args.runs} ...", file=sys.stderr)
-                page_runs.append(time_pages(work, env, queries, password, args))
+                timed = [  # the small customer's rows are in-process only
+                    {**case, "expect": case["texts"] or "</html>"}
+                    for case in queries
+                    if not case["email"].startswith("bench-small")
+                ]
+                page_runs.append(
+                    time_served(work, env, timed, password, requests=args.requests, warmup=args.warmup)
+                )
         imports: dict = {}
         if not args.pages_only:
             print("imports ...", file=sys.stderr)
-            imports = json.loads(
-                run([sys.executable, script, "_imports", str(args.rows), str(args.runs)], env, "imports")
-                .strip()
-                .splitlines()[-1]
+            imports = run_json(
+                [sys.executable, script, "_imports", str(args.rows), str(args.runs)], env, "imports"
             )
         text = report(counts, imports, queries, page_runs, args, time.monotonic() - began)
         write_report("imports", text)

@@ -33,26 +33,19 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from data import prepare
 from pages import (
-    KUNDPORTAL,
     PROVIDER_ADMIN,
-    STARTED,
-    Target,
     clean_env,
     finish,
     fmt,
-    login,
+    in_process_facts,
     machine,
-    measure,
-    normalise_sql,
-    p95,
-    run,
-    start,
+    run_json,
+    time_served,
     write_report,
 )
 
@@ -243,11 +236,6 @@ def count_queries(requests: int) -> None:
     import django
 
     django.setup()
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    from kundportal.accounts.models import User
     from kundportal.insights import snapshots
 
     cases = [(*case, None) for case in page_cases()]
@@ -261,83 +249,19 @@ def count_queries(requests: int) -> None:
         if live_limit is not None:
             snapshots.LIVE_LIMIT = live_limit
         try:
-            client = Client(HTTP_HOST="127.0.0.1")
-            client.force_login(User.objects.get(email=email))
-            first = client.get(path, secure=True)
-            assert first.status_code == 200, (path, first.status_code)
-            times, cpu = [], []
-            for _ in range(requests):
-                with CaptureQueriesContext(connection) as captured:
-                    started, started_cpu = time.perf_counter(), time.process_time()
-                    response = client.get(path, secure=True)
-                    times.append((time.perf_counter() - started) * 1000)
-                    cpu.append((time.process_time() - started_cpu) * 1000)
-                assert response.status_code == 200
+            facts = in_process_facts(email, path, requests)
         finally:
             snapshots.LIVE_LIMIT = saved
-        repeated = Counter(normalise_sql(q["sql"]) for q in captured.captured_queries).most_common(1)
         results.append(
-            {
-                "label": label,
-                "who": who,
-                "email": email,
-                "path": path,
-                "timed": live_limit is None,
-                "queries": len(captured.captured_queries),
-                "most_repeated": repeated[0][1] if repeated else 0,
-                "sql_ms": round(sum(float(q["time"]) for q in captured.captured_queries) * 1000, 1),
-                "in_process_ms": round(statistics.median(times), 1),
-                "in_process_p95": round(p95(times), 1),
-                "in_process_cpu": round(statistics.median(cpu), 1),
-                "bytes": len(response.content),
-            }
+            {"label": label, "who": who, "email": email, "path": path, "timed": live_limit is None, **facts}
         )
-        print(f"  {label} ({who}): {results[-1]['in_process_ms']} ms", file=sys.stderr, flush=True)
+        print(f"  {label} ({who}): {facts['in_process_ms']} ms", file=sys.stderr, flush=True)
     print(json.dumps(results))
 
 
 # ----------------------------------------------------------------------------------------------------
 # Parent
 # ----------------------------------------------------------------------------------------------------
-
-
-def time_pages(
-    work: Path, env: dict[str, str], cases: list[dict], password: str, args: argparse.Namespace
-) -> list[dict]:
-    logs = work / "logs"
-    logs.mkdir(exist_ok=True)
-
-    def portal(chosen: list[int]) -> tuple[list[str], str]:
-        command = [str(KUNDPORTAL), "serve", "--http", "--port", str(chosen[0]), "--workers", "1"]
-        return command, f"http://127.0.0.1:{chosen[0]}"
-
-    server, _ports = start("kundportal-http", portal, 1, env, logs / "kundportal.log", "/healthz")
-    try:
-        timed_cases = [c for c in cases if c["timed"]]
-        sessions = {
-            email: login(server.base, email, password, False) for email in {c["email"] for c in timed_cases}
-        }
-        targets = [
-            Target("GET /healthz", "reference", sessions[PROVIDER_ADMIN], server.base + "/healthz", "")
-        ]
-        targets += [
-            Target(c["label"], c["who"], sessions[c["email"]], server.base + c["path"], "")
-            for c in timed_cases
-        ]
-        measure(targets, args.requests, args.warmup)
-        return [
-            {
-                "label": t.label,
-                "who": t.who,
-                "bytes": t.size,
-                "median": statistics.median(t.times),
-                "p95": p95(t.times),
-            }
-            for t in targets
-        ]
-    finally:
-        server.stop()
-        STARTED.remove(server)
 
 
 def seconds(pairs: list[list[float]]) -> str:
@@ -448,23 +372,28 @@ def main() -> None:
     try:
         print(f"data dir {data}: migrate, demo, generate (scale {args.scale:g}) ...", file=sys.stderr)
         counts = prepare(data, args.scale)
-        extra = json.loads(run([sys.executable, script, "_setup"], env, "setup").strip().splitlines()[-1])
+        extra = run_json([sys.executable, script, "_setup"], env, "setup")
         print(f"  {json.dumps(extra)}", file=sys.stderr)
         print("computations ...", file=sys.stderr)
-        computed = json.loads(
-            run([sys.executable, script, "_compute", str(args.runs)], env, "compute").strip().splitlines()[-1]
-        )
+        computed = run_json([sys.executable, script, "_compute", str(args.runs)], env, "compute")
         print("query counts ...", file=sys.stderr)
-        queries = json.loads(
-            run([sys.executable, script, "_queries", str(args.requests)], env, "queries")
-            .strip()
-            .splitlines()[-1]
-        )
+        queries = run_json([sys.executable, script, "_queries", str(args.requests)], env, "queries")
         password = (data / "demo_password").read_text().strip()
         runs = []
         for number in range(1, args.runs + 1):
             print(f"pages, run {number}/{args.runs} ...", file=sys.stderr)
-            runs.append(time_pages(work, env, queries, password, args))
+            timed = [case for case in queries if case["timed"]]
+            runs.append(
+                time_served(
+                    work,
+                    env,
+                    timed,
+                    password,
+                    requests=args.requests,
+                    warmup=args.warmup,
+                    reference_email=PROVIDER_ADMIN,
+                )
+            )
         text = report(counts, extra, computed, queries, runs, args, time.monotonic() - began)
         write_report("insights", text)
     finally:

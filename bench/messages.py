@@ -29,26 +29,19 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from data import prepare
 from pages import (
     CUSTOMER_ADMIN,
-    KUNDPORTAL,
-    STARTED,
-    Target,
     clean_env,
     finish,
     fmt,
-    login,
+    in_process_facts,
     machine,
-    measure,
-    normalise_sql,
-    p95,
-    run,
-    start,
+    run_json,
+    time_served,
     write_report,
 )
 
@@ -217,81 +210,17 @@ def count_queries(extra: dict[str, Any], requests: int) -> None:
     import django
 
     django.setup()
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    from kundportal.accounts.models import User
-
     results = []
     for label, who, email, path, goal in page_cases(extra):
-        client = Client(HTTP_HOST="127.0.0.1")
-        client.force_login(User.objects.get(email=email))
-        first = client.get(path, secure=True)
-        assert first.status_code == 200, (path, first.status_code)
-        times, cpu = [], []
-        for _ in range(requests):
-            with CaptureQueriesContext(connection) as captured:
-                started, started_cpu = time.perf_counter(), time.process_time()
-                response = client.get(path, secure=True)
-                times.append((time.perf_counter() - started) * 1000)
-                cpu.append((time.process_time() - started_cpu) * 1000)
-            assert response.status_code == 200
-        repeated = Counter(normalise_sql(q["sql"]) for q in captured.captured_queries).most_common(1)
-        results.append(
-            {
-                "label": label,
-                "who": who,
-                "email": email,
-                "path": path,
-                "goal": goal,
-                "queries": len(captured.captured_queries),
-                "most_repeated": repeated[0][1] if repeated else 0,
-                "sql_ms": round(sum(float(q["time"]) for q in captured.captured_queries) * 1000, 1),
-                "in_process_ms": round(statistics.median(times), 1),
-                "in_process_p95": round(p95(times), 1),
-                "in_process_cpu": round(statistics.median(cpu), 1),
-                "bytes": len(response.content),
-            }
-        )
-        print(f"  {label} ({who}): {results[-1]['in_process_ms']} ms", file=sys.stderr, flush=True)
+        facts = in_process_facts(email, path, requests)
+        results.append({"label": label, "who": who, "email": email, "path": path, "goal": goal, **facts})
+        print(f"  {label} ({who}): {facts['in_process_ms']} ms", file=sys.stderr, flush=True)
     print(json.dumps(results))
 
 
 # ----------------------------------------------------------------------------------------------------
 # Parent
 # ----------------------------------------------------------------------------------------------------
-
-
-def time_pages(
-    env: dict[str, str], work: Path, cases: list[dict], password: str, args: argparse.Namespace
-) -> list[dict]:
-    logs = work / "logs"
-    logs.mkdir(exist_ok=True)
-
-    def portal(chosen: list[int]) -> tuple[list[str], str]:
-        command = [str(KUNDPORTAL), "serve", "--http", "--port", str(chosen[0]), "--workers", "1"]
-        return command, f"http://127.0.0.1:{chosen[0]}"
-
-    server, _ports = start("kundportal-http", portal, 1, env, logs / "kundportal.log", "/healthz")
-    try:
-        sessions = {
-            email: login(server.base, email, password, False) for email in {c["email"] for c in cases}
-        }
-        targets = [
-            Target("GET /healthz", "reference", sessions[CUSTOMER_ADMIN], server.base + "/healthz", "")
-        ]
-        targets += [
-            Target(c["label"], c["who"], sessions[c["email"]], server.base + c["path"], "") for c in cases
-        ]
-        measure(targets, args.requests, args.warmup)
-        return [
-            {"label": t.label, "who": t.who, "median": statistics.median(t.times), "p95": p95(t.times)}
-            for t in targets
-        ]
-    finally:
-        server.stop()
-        STARTED.remove(server)
 
 
 def report(
@@ -366,18 +295,26 @@ def main() -> None:
     try:
         print(f"data dir {data}: migrate, demo, generate (scale {args.scale:g}) ...", file=sys.stderr)
         counts = prepare(data, args.scale)
-        extra = json.loads(run([sys.executable, script, "_setup"], env, "setup").strip().splitlines()[-1])
+        extra = run_json([sys.executable, script, "_setup"], env, "setup")
         print(f"  {json.dumps(extra)}", file=sys.stderr)
         print("query counts ...", file=sys.stderr)
-        output = run(
-            [sys.executable, script, "_queries", json.dumps(extra), str(args.requests)], env, "queries"
-        )
-        queries = json.loads(output.strip().splitlines()[-1])
+        command = [sys.executable, script, "_queries", json.dumps(extra), str(args.requests)]
+        queries = run_json(command, env, "queries")
         password = (data / "demo_password").read_text().strip()
         runs = []
         for number in range(1, args.runs + 1):
             print(f"pages, run {number}/{args.runs} ...", file=sys.stderr)
-            runs.append(time_pages(env, work, queries, password, args))
+            runs.append(
+                time_served(
+                    work,
+                    env,
+                    queries,
+                    password,
+                    requests=args.requests,
+                    warmup=args.warmup,
+                    reference_email=CUSTOMER_ADMIN,
+                )
+            )
         write_report("messages", report(counts, extra, queries, runs, args, time.monotonic() - began))
     finally:
         finish(work, keep=args.keep)

@@ -32,7 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import prepare
-from pages import clean_env, machine, run
+from pages import clean_env, machine, run_json
 
 SEED = 20261124
 
@@ -274,12 +274,11 @@ def main() -> None:
                 f"  generated {counts['organisations']:,} organisations, {counts['orders']:,} orders",
                 file=sys.stderr,
             )
-        output = run(
+        result = run_json(
             [sys.executable, str(Path(__file__).resolve()), "_measure", str(args.runs)],
             clean_env(data),
             "measure",
         )
-        result = json.loads(output.strip().splitlines()[-1])
         print(f"added {result['added']}", file=sys.stderr)
         print(f"\n{machine()}, {args.runs} runs per row (median), SQLite\n")
         print(_table(result))

@@ -47,6 +47,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -691,6 +692,11 @@ def run(command: list[str], env: dict[str, str], what: str) -> str:
     return result.stdout
 
 
+def run_json(command: list[str], env: dict[str, str], what: str) -> Any:
+    """Runs a child that prints its result as JSON on the last line of its output; returns that result."""
+    return json.loads(run(command, env, what).strip().splitlines()[-1])
+
+
 def descendants(pid: int) -> list[int]:
     """pid and all its descendants, from the parent ids in /proc/*/stat (this kernel has no .../children)."""
     children: dict[int, list[int]] = {}
@@ -986,6 +992,88 @@ def measure(targets: list[Target], requests_per_target: int, warmup: int) -> Non
 
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[18]
+
+
+def in_process_facts(email: str, path: str, requests: int) -> dict:
+    """In a child with Django set up: GET `path` as `email` (Django test client, force_login) once to warm up,
+    then `requests` times; server time (wall and CPU) per request, and the queries of the last one."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from kundportal.accounts.models import User
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(User.objects.get(email=email))
+    first = client.get(path, secure=True)
+    assert first.status_code == 200, (path, first.status_code)
+    times, cpu = [], []
+    for _ in range(requests):
+        with CaptureQueriesContext(connection) as captured:
+            started, started_cpu = time.perf_counter(), time.process_time()
+            response = client.get(path, secure=True)
+            times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
+        assert response.status_code == 200
+    repeated = Counter(normalise_sql(q["sql"]) for q in captured.captured_queries).most_common(1)
+    return {
+        "queries": len(captured.captured_queries),
+        "most_repeated": repeated[0][1] if repeated else 0,
+        "sql_ms": round(sum(float(q["time"]) for q in captured.captured_queries) * 1000, 1),
+        "in_process_ms": round(statistics.median(times), 1),
+        "in_process_p95": round(p95(times), 1),
+        "in_process_cpu": round(statistics.median(cpu), 1),
+        "bytes": len(response.content),
+    }
+
+
+def time_served(
+    work: Path,
+    env: dict[str, str],
+    cases: list[dict],
+    password: str,
+    *,
+    requests: int,
+    warmup: int,
+    reference_email: str | None = None,
+) -> list[dict]:
+    """One run: a fresh `kundportal serve --http --workers 1`, logins through the form, then each case (label,
+    who, email, path, and optionally "expect": texts the first response must hold) timed round-robin, with
+    GET /healthz as the reference row when `reference_email` names whose session asks for it."""
+    logs = work / "logs"
+    logs.mkdir(exist_ok=True)
+
+    def portal(chosen: list[int]) -> tuple[list[str], str]:
+        command = [str(KUNDPORTAL), "serve", "--http", "--port", str(chosen[0]), "--workers", "1"]
+        return command, f"http://127.0.0.1:{chosen[0]}"
+
+    server, _ports = start("kundportal-http", portal, 1, env, logs / "kundportal.log", "/healthz")
+    try:
+        emails = {c["email"] for c in cases} | ({reference_email} if reference_email else set())
+        sessions = {email: login(server.base, email, password, False) for email in emails}
+        targets = []
+        if reference_email:
+            targets.append(
+                Target("GET /healthz", "reference", sessions[reference_email], server.base + "/healthz", "")
+            )
+        targets += [
+            Target(c["label"], c["who"], sessions[c["email"]], server.base + c["path"], c.get("expect", ""))
+            for c in cases
+        ]
+        measure(targets, requests, warmup)
+        return [
+            {
+                "label": t.label,
+                "who": t.who,
+                "bytes": t.size,
+                "median": statistics.median(t.times),
+                "p95": p95(t.times),
+            }
+            for t in targets
+        ]
+    finally:
+        server.stop()
+        STARTED.remove(server)
 
 
 def one_run(
@@ -1301,30 +1389,19 @@ def main() -> None:
         run([str(KUNDPORTAL), "migrate", "--noinput", "-v", "0"], env, "migrate")
         run([str(KUNDPORTAL), "demo"], env, "demo")
         password = (data / "demo_password").read_text().strip()
-        counts = json.loads(
-            run(
-                [
-                    sys.executable,
-                    __file__,
-                    "_generate",
-                    str(args.members),
-                    str(args.organisations),
-                    str(args.events),
-                    str(args.documents),
-                ],
-                env,
-                "data generation",
-            )
-            .strip()
-            .splitlines()[-1]
-        )
+        generation = [
+            sys.executable,
+            __file__,
+            "_generate",
+            str(args.members),
+            str(args.organisations),
+            str(args.events),
+            str(args.documents),
+        ]
+        counts = run_json(generation, env, "data generation")
         print(f"  {counts}", file=sys.stderr)
         print("query counts ...", file=sys.stderr)
-        queries = json.loads(
-            run([sys.executable, __file__, "_queries", json.dumps(counts)], env, "query counts")
-            .strip()
-            .splitlines()[-1]
-        )
+        queries = run_json([sys.executable, __file__, "_queries", json.dumps(counts)], env, "query counts")
         runs = []
         for number in range(1, args.runs + 1):
             print(f"run {number}/{args.runs} ...", file=sys.stderr)

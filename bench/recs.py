@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from data import BIG_CUSTOMER, prepare
-from pages import KUNDPORTAL, clean_env, finish, machine, run, write_report
+from pages import KUNDPORTAL, clean_env, finish, machine, run, run_json, write_report
 
 GOAL_SECONDS = 60.0
 
@@ -199,8 +199,7 @@ def main() -> None:
             run([str(KUNDPORTAL), "migrate", "--noinput", "-v", "0"], env, "migrate")
         print("recompute and evaluate ...", file=sys.stderr)
         script = str(Path(__file__).resolve())
-        output = run([sys.executable, script, "_measure", str(args.runs)], env, "measure")
-        facts = json.loads(output.strip().splitlines()[-1])
+        facts = run_json([sys.executable, script, "_measure", str(args.runs)], env, "measure")
         text = report(facts, args, time.monotonic() - began)
         write_report("recs", text)
     finally:
