@@ -5,6 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class MessagingConfig(AppConfig):
     name = "kundportal.messaging"
     verbose_name = _("Messages and notifications")
-
-    def ready(self) -> None:
-        from kundportal.messaging import receivers  # noqa: F401

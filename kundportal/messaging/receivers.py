@@ -1,1 +1,0 @@
-"""Signal receivers of the messaging app (none yet: other apps call messaging.notifications directly)."""
