@@ -4,7 +4,7 @@ Django's default handlers keep small files in memory and write large ones to a t
 disk, and a second pass over every byte. This handler instead feeds each chunk the parser reads straight into
 a VersionWriter, so the only bytes that touch the disk are ciphertext. A view opts in by attaching the target
 folder to the request (`request.kundportal_upload_folder`) before reading request.FILES; without it the
-handler finds the folder from the URL for the upload routes (UPLOAD_ROUTES), so that even a parse
+handler finds the folder from the URL for the upload routes (FOLDER_RESOLVERS), so that even a parse
 triggered early (by the CSRF check) encrypts; for any other URL it defers to Django's usual behaviour.
 """
 
@@ -24,13 +24,19 @@ from django.utils.module_loading import import_string
 from kundportal.documents.access import FolderAccessForUser, get_folder_for_user
 from kundportal.documents.services import UploadTooLarge, VersionWriter
 
-# The page's upload route, and the API path that lists a folder's documents on GET and uploads on POST
-# (ninja names a path after its first operation).
-UPLOAD_ROUTES = {"folder_upload", "list_documents"}
 
-# Upload routes of other apps, whose folder the URL does not name: the function (dotted path) that finds it,
-# called as resolver(request, url_name, url_kwargs) and answering 404/403 as its view would.
+def folder_named_in_url(request: Any, url_name: str, kwargs: dict[str, Any]) -> FolderAccessForUser:
+    """The documents' own upload routes name their folder in the URL."""
+    return get_folder_for_user(request.user, kwargs["folder_id"], write=True)
+
+
+# Every upload route, and the function (dotted path) that finds its folder: called as
+# resolver(request, url_name, url_kwargs), answering 404/403 as its view would. The documents' page route and
+# the API path that lists a folder's documents on GET and uploads on POST (ninja names a path after its first
+# operation) name the folder; a message's files go where the conversation's organisation keeps them.
 FOLDER_RESOLVERS = {
+    "folder_upload": "kundportal.documents.uploads.folder_named_in_url",
+    "list_documents": "kundportal.documents.uploads.folder_named_in_url",
     "thread_create": "kundportal.messaging.attachments.upload_folder_for_route",
     "thread_reply": "kundportal.messaging.attachments.upload_folder_for_route",
     "thread_note": "kundportal.messaging.attachments.upload_folder_for_route",
@@ -42,9 +48,7 @@ def is_upload_route(request: Any) -> bool:
         match = resolve(request.path_info)
     except Resolver404:
         return False
-    return request.method == "POST" and (
-        match.url_name in UPLOAD_ROUTES or match.url_name in FOLDER_RESOLVERS
-    )
+    return request.method == "POST" and match.url_name in FOLDER_RESOLVERS
 
 
 class KeepFileNameParser(MultiPartParser):
@@ -65,15 +69,12 @@ def upload_folder(request: Any) -> FolderAccessForUser | None:
     except Resolver404:
         return None
     resolver = FOLDER_RESOLVERS.get(match.url_name or "")
-    if request.method != "POST" or (match.url_name not in UPLOAD_ROUTES and resolver is None):
+    if request.method != "POST" or resolver is None:
         return None
     if not request.user.is_authenticated:
         # Never fall back to Django's temporary files here: that would put plaintext on disk.
         raise Http404
-    if resolver is not None:
-        folder = import_string(resolver)(request, match.url_name, match.kwargs)
-    else:
-        folder = get_folder_for_user(request.user, match.kwargs["folder_id"], write=True)
+    folder = import_string(resolver)(request, match.url_name, match.kwargs)
     request.kundportal_upload_folder = folder
     return folder
 
