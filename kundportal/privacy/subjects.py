@@ -35,11 +35,6 @@ ERASED_PERSON = "Erased person"
 ERASED_ORGANISATION = "Erased customer"
 
 
-def erased_email(user_id: Any) -> str:
-    """A neutral address for an account row that must keep a unique email while it exists."""
-    return f"erased-{uuid.UUID(str(user_id)).hex[:12]}@erased.invalid"
-
-
 def erased_organisation_name(organisation: Organisation) -> str:
     return f"{ERASED_ORGANISATION} {organisation.pk.hex[:8]}"
 
@@ -55,10 +50,6 @@ def exported_organisations(subject: Subject) -> models.QuerySet[Organisation]:
             kind=OrganisationKind.PRIVATE, memberships__user=subject.user
         ).distinct()
     return Organisation.objects.none()
-
-
-def organisation_ids(subject: Subject) -> list[Any]:
-    return list(exported_organisations(subject).values_list("pk", flat=True))
 
 
 # ------------------------------------------------------------------------------------------------------
